@@ -1,0 +1,144 @@
+import { decodePacket, isSupportedLinkType } from '../net/decode.js';
+import { newPacket, type Packet } from '../net/types.js';
+import type { Frame } from '../capture/types.js';
+import type { ConnectionResult, PacketStats } from '../report/model.js';
+import { classify } from './classify.js';
+import { Connection } from './connection.js';
+import { IssuedRegistry } from './linker.js';
+import { buildResult } from './result.js';
+import type { Side } from './types.js';
+
+export interface AnalyzerOptions {
+  /** Called for every finished connection, in the order connections end (streaming output). */
+  onConnection?: (c: ConnectionResult) => void;
+}
+
+function ipKey(a: Uint8Array): string {
+  if (a.length === 4) return String(((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0);
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
+}
+
+/**
+ * Frames in, connection results out. Connections live in a flow table keyed by their 4-tuple; a
+ * connection ends on RST, on FIN from both sides, when a new SYN reuses its 4-tuple, or at the end
+ * of its capture file. Files are separate captures: a connection never spans two files, but the
+ * session IDs and tickets issued in one file are remembered for the next.
+ */
+export class Analyzer {
+  readonly stats: PacketStats = {
+    tcp: 0,
+    udp: 0,
+    otherIp: 0,
+    notIp: 0,
+    ipFragments: 0,
+    malformed: 0,
+    truncated: 0,
+    unsupportedLink: 0,
+  };
+  readonly unsupportedLinkTypes = new Set<number>();
+  private readonly flows = new Map<string, Connection>();
+  private readonly issued = new IssuedRegistry();
+  private readonly pkt: Packet = newPacket();
+  private nextId = 1;
+  private file = '';
+  private nanos = false;
+
+  constructor(private readonly opts: AnalyzerOptions = {}) {}
+
+  startFile(file: string, nanos: boolean): void {
+    this.file = file;
+    this.nanos = nanos;
+  }
+
+  frame(f: Frame): void {
+    const p = this.pkt;
+    const r = decodePacket(f.linkType, f.data, p);
+    if (r !== 'ok') {
+      this.countSkip(r, f.linkType);
+      return;
+    }
+    if (p.proto === 17) {
+      this.stats.udp++;
+      return;
+    }
+    this.stats.tcp++;
+    const sk = ipKey(p.src);
+    const dk = ipKey(p.dst);
+    const forward = sk < dk || (sk === dk && p.srcPort <= p.dstPort);
+    const key = forward ? `${sk}/${p.srcPort}/${dk}/${p.dstPort}` : `${dk}/${p.dstPort}/${sk}/${p.srcPort}`;
+    let conn = this.flows.get(key);
+    const syn = (p.flags & 0x02) !== 0;
+    const synOnly = syn && (p.flags & 0x10) === 0;
+    if (conn && synOnly && this.isNewConnection(conn, p)) {
+      this.end(key, conn);
+      conn = undefined;
+    }
+    if (!conn) {
+      // Bare ACKs, FINs and RSTs of a connection already ended (or never seen) carry nothing to analyze.
+      if (!syn && p.payloadLength === 0) return;
+      conn = new Connection(
+        this.nextId++,
+        { ip: p.src.slice(), port: p.srcPort },
+        { ip: p.dst.slice(), port: p.dstPort },
+        (what, k, id) => (what === 'ticket' ? this.issued.issueTicket(k, id) : this.issued.issueSessionId(k, id)),
+      );
+      this.flows.set(key, conn);
+    }
+    const a = conn.sides[0];
+    const side: Side = a.port === p.srcPort && bytesEqual(a.ip, p.src) ? 0 : 1;
+    conn.packet(side, f.index, f.tsSec, f.tsNsec, p.seq, p.flags, f.data.subarray(p.payloadOffset, p.payloadOffset + p.payloadLength), p.wireLength);
+    if (conn.closed) this.end(key, conn);
+  }
+
+  /** Ends every open connection (end of a capture file). */
+  endFile(): void {
+    const open = [...this.flows.entries()].sort((x, y) => x[1].id - y[1].id);
+    for (const [key, conn] of open) this.end(key, conn);
+  }
+
+  private isNewConnection(conn: Connection, p: Packet): boolean {
+    if (conn.closed) return true;
+    // A retransmitted SYN repeats the initial sequence number; any other SYN opens a new connection.
+    const a = conn.sides[0];
+    const side = a.port === p.srcPort && bytesEqual(a.ip, p.src) ? 0 : 1;
+    const tcp = conn.dirs[side].tcp;
+    return tcp.synSeen ? tcp.isn !== p.seq : tcp.started;
+  }
+
+  private end(key: string, conn: Connection): void {
+    this.flows.delete(key);
+    const trace = conn.finish();
+    const c = classify(trace, this.issued.excluding(conn.id));
+    this.opts.onConnection?.(buildResult(conn, trace, c, this.file, this.nanos));
+  }
+
+  private countSkip(r: string, linkType: number): void {
+    const s = this.stats;
+    switch (r) {
+      case 'unsupported-link':
+        s.unsupportedLink++;
+        if (!isSupportedLinkType(linkType)) this.unsupportedLinkTypes.add(linkType);
+        break;
+      case 'not-ip':
+        s.notIp++;
+        break;
+      case 'truncated':
+        s.truncated++;
+        break;
+      case 'ip-fragment':
+        s.ipFragments++;
+        break;
+      case 'other-protocol':
+        s.otherIp++;
+        break;
+      default:
+        s.malformed++;
+    }
+  }
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

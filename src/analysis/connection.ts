@@ -1,0 +1,293 @@
+import { TcpStream } from '../net/tcp-stream.js';
+import { HANDSHAKE_SHORT, HandshakeType, ContentType } from '../tls/constants.js';
+import { parseCertificate, parseClientHello, parseNewSessionTicket, parseServerHello, parseSslv2ClientHello } from '../tls/messages.js';
+import { TlsStream, type TlsEvents } from '../tls/record-stream.js';
+import type { HandshakeTrace, Side } from './types.js';
+
+/** Handshake events kept per connection; a hostile peer cannot make the list grow without end. */
+const MAX_EVENTS = 128;
+
+export interface Endpoint {
+  ip: Uint8Array;
+  port: number;
+}
+
+/** Per side: TCP reassembly feeding the TLS reader. */
+class Direction {
+  readonly tls: TlsStream;
+  readonly tcp: TcpStream;
+  packets = 0;
+  bytes = 0;
+  fin = false;
+  /** First encrypted record seen after this side's ChangeCipherSpec (TLS ≤ 1.2 Finished). */
+  sentFinished = false;
+  ccs = false;
+
+  constructor(events: TlsEvents) {
+    this.tls = new TlsStream(events);
+    this.tcp = new TcpStream(this.tls);
+  }
+}
+
+/**
+ * One TCP connection: both directions, and the handshake trace built from what they carry. Once
+ * the handshake is settled the connection stops reading payload (skip state) and only counts.
+ */
+export class Connection {
+  readonly sides: [Endpoint, Endpoint];
+  readonly dirs: [Direction, Direction];
+  readonly trace: HandshakeTrace = {
+    clientSide: null,
+    roleBasis: null,
+    events: [],
+    clientHellos: [],
+    serverHellos: [],
+    certificate: null,
+    tickets: [],
+    alerts: [],
+    losses: [],
+    problems: [],
+    closed: null,
+    settled: false,
+    notTls: [false, false],
+    sawStart: [false, false],
+    eventsDropped: 0,
+  };
+  firstFrame = 0;
+  lastFrame = 0;
+  startSec = 0;
+  startNsec = 0;
+  lastSec = 0;
+  lastNsec = 0;
+  rst = false;
+  /** Negotiated version number once a final ServerHello is seen. */
+  private version = 0;
+  private serverHelloDone = false;
+  // Context of the frame being processed, for event stamps.
+  private curFrame = 0;
+  private curMs = 0;
+
+  constructor(
+    readonly id: number,
+    a: Endpoint,
+    b: Endpoint,
+    /** Told at once when a server issues a session ID or ticket, so later connections can be linked to it. */
+    private readonly onIssued?: (what: 'session-id' | 'ticket', key: string, conn: number) => void,
+  ) {
+    this.sides = [a, b];
+    this.dirs = [new Direction(this.events(0)), new Direction(this.events(1))];
+  }
+
+  get settled(): boolean {
+    return this.trace.settled;
+  }
+
+  get closed(): boolean {
+    return this.rst || (this.dirs[0].fin && this.dirs[1].fin);
+  }
+
+  /** Called by the analyzer for every packet of this connection. */
+  packet(side: Side, frame: number, sec: number, nsec: number, seq: number, flags: number, payload: Uint8Array, wire: number): void {
+    if (this.firstFrame === 0) {
+      this.firstFrame = frame;
+      this.startSec = sec;
+      this.startNsec = nsec;
+    }
+    this.lastFrame = frame;
+    this.lastSec = sec;
+    this.lastNsec = nsec;
+    const d = this.dirs[side];
+    d.packets++;
+    d.bytes += wire;
+    const syn = (flags & 0x02) !== 0;
+    if (syn) {
+      const isAck = (flags & 0x10) !== 0;
+      if (this.trace.clientSide === null || this.trace.roleBasis !== 'syn') {
+        this.trace.clientSide = isAck ? ((1 - side) as Side) : side;
+        this.trace.roleBasis = 'syn';
+      }
+      this.trace.sawStart[side] = true;
+      d.tcp.syn(seq);
+    }
+    if (wire > 0 && !this.trace.settled) {
+      this.curFrame = frame;
+      this.curMs = (sec - this.startSec) * 1000 + (nsec - this.startNsec) / 1e6;
+      d.tcp.segment(syn ? (seq + 1) >>> 0 : seq, payload, wire);
+    }
+    // Neither side speaks TLS (plain TCP, or STARTTLS never came): nothing more to read.
+    if (!this.trace.settled && this.dirs[0].tls.mode === 'off' && this.dirs[1].tls.mode === 'off') this.settle();
+    if ((flags & 0x01) !== 0) d.fin = true;
+    if ((flags & 0x04) !== 0) this.rst = true;
+  }
+
+  /** End of connection or capture: deliver what was held behind holes, then freeze the trace. */
+  finish(): HandshakeTrace {
+    if (!this.trace.settled) {
+      for (const d of this.dirs) d.tcp.flush();
+    }
+    this.trace.closed = this.rst ? 'rst' : this.dirs[0].fin && this.dirs[1].fin ? 'fin' : null;
+    this.trace.notTls = [this.dirs[0].tls.mode === 'off', this.dirs[1].tls.mode === 'off'];
+    return this.trace;
+  }
+
+  private push(side: Side, name: string, ref?: number): void {
+    const ev = this.trace.events;
+    if (ev.length >= MAX_EVENTS) {
+      this.trace.eventsDropped++;
+      return;
+    }
+    ev.push(ref === undefined ? { side, name, frame: this.curFrame, ms: this.curMs } : { side, name, frame: this.curFrame, ms: this.curMs, ref });
+  }
+
+  private problem(side: Side, msg: string): void {
+    if (this.trace.problems.length < 16) this.trace.problems.push(`${side === this.trace.clientSide ? 'client' : side === 1 - (this.trace.clientSide ?? -1) ? 'server' : `side ${side}`}: ${msg}`);
+  }
+
+  private events(side: Side): TlsEvents {
+    return {
+      handshake: (type, body) => this.onHandshake(side, type, body),
+      sslv2: (body) => this.onSslv2(side, body),
+      changeCipherSpec: () => this.onCcs(side),
+      alert: (level, desc) => {
+        if (this.trace.alerts.length < 8) this.trace.alerts.push({ side, level, description: desc });
+        this.push(side, 'Alert', desc);
+        if (level === 2) this.settle();
+      },
+      encrypted: (type, _len) => this.onEncrypted(side, type),
+      problem: (msg) => this.problem(side, msg),
+      lost: (what) => {
+        if (this.trace.losses.length < 16) this.trace.losses.push({ side, what, afterEvent: this.trace.events.length - 1 });
+      },
+    };
+  }
+
+  private onHandshake(side: Side, type: number, body: Uint8Array): void {
+    const t = this.trace;
+    switch (type) {
+      case HandshakeType.ClientHello: {
+        const r = parseClientHello(body);
+        if (!r.ok) {
+          this.problem(side, r.error);
+          this.push(side, 'CH?');
+          return;
+        }
+        if (t.roleBasis !== 'syn') {
+          t.clientSide = side;
+          t.roleBasis = 'client-hello';
+        }
+        if (t.clientHellos.length < 4) t.clientHellos.push(r.value);
+        this.push(side, 'CH', t.clientHellos.length - 1);
+        return;
+      }
+      case HandshakeType.ServerHello: {
+        const r = parseServerHello(body);
+        if (!r.ok) {
+          this.problem(side, r.error);
+          this.push(side, 'SH?');
+          return;
+        }
+        if (t.roleBasis === null) {
+          t.clientSide = side === 0 ? 1 : 0;
+          t.roleBasis = 'server-hello';
+        }
+        const sh = r.value;
+        if (t.serverHellos.length < 4) t.serverHellos.push(sh);
+        this.push(side, sh.helloRetry ? 'HRR' : 'SH', t.serverHellos.length - 1);
+        if (!sh.helloRetry) {
+          this.version = sh.hasSupportedVersions ? sh.selectedVersion : sh.version;
+          this.serverHelloDone = true;
+          // TLS 1.3: everything the server sends after its ServerHello is encrypted.
+          if (this.version === 0x0304 || (this.version & 0xff00) === 0x7f00) this.dirs[side].tls.encrypted = true;
+          else if (sh.sessionId !== '') this.onIssued?.('session-id', sh.sessionId, this.id);
+        }
+        return;
+      }
+      case HandshakeType.Certificate: {
+        const r = parseCertificate(body);
+        if (r.ok) {
+          if (t.certificate === null) t.certificate = r.value;
+        } else this.problem(side, r.error);
+        break;
+      }
+      case HandshakeType.NewSessionTicket: {
+        const r = parseNewSessionTicket(body);
+        if (r.ok) {
+          if (t.tickets.length < 4) t.tickets.push(r.value);
+          this.onIssued?.('ticket', r.value.ticketHash, this.id);
+        } else this.problem(side, r.error);
+        break;
+      }
+    }
+    this.push(side, HANDSHAKE_SHORT[type] ?? `HS${type}`);
+  }
+
+  private onSslv2(side: Side, body: Uint8Array): void {
+    if (body[0] === 1) {
+      const r = parseSslv2ClientHello(body);
+      if (!r.ok) {
+        this.problem(side, r.error);
+        return;
+      }
+      if (this.trace.roleBasis !== 'syn') {
+        this.trace.clientSide = side;
+        this.trace.roleBasis = 'client-hello';
+      }
+      this.trace.clientHellos.push(r.value);
+      this.push(side, 'CH', this.trace.clientHellos.length - 1);
+    } else if (body[0] === 4) {
+      // An SSLv2 SERVER-HELLO: the whole handshake is SSLv2, which is not followed further.
+      this.push(side, 'SSLv2-SH');
+      this.settle();
+    }
+  }
+
+  private onCcs(side: Side): void {
+    const d = this.dirs[side];
+    this.push(side, 'CCS');
+    d.ccs = true;
+    // TLS 1.3 sends a dummy ChangeCipherSpec (even before a second ClientHello): it switches nothing.
+    const is13 = this.serverHelloDone
+      ? this.version === 0x0304 || (this.version & 0xff00) === 0x7f00
+      : this.trace.clientHellos.some((c) => c.supportedVersions.includes(0x0304));
+    if (!is13) d.tls.encrypted = true;
+  }
+
+  private onEncrypted(side: Side, type: number): void {
+    const d = this.dirs[side];
+    const t = this.trace;
+    const is13 = this.serverHelloDone && (this.version === 0x0304 || (this.version & 0xff00) === 0x7f00);
+    if (!is13 && d.ccs && !d.sentFinished && type === ContentType.Handshake) {
+      d.sentFinished = true;
+      this.push(side, 'Fin');
+      const other = this.dirs[side === 0 ? 1 : 0];
+      if (other.sentFinished) this.settle();
+      return;
+    }
+    if (type === ContentType.Alert) {
+      this.push(side, 'EncAlert');
+      return;
+    }
+    if (is13) {
+      this.push(side, 'Enc');
+      if (side === t.clientSide) this.settle();
+      return;
+    }
+    if (!this.serverHelloDone && side === t.clientSide && t.clientHellos.some((c) => c.earlyData)) {
+      this.push(side, 'Early');
+      return;
+    }
+    this.push(side, 'App');
+    // Application data before any visible handshake: the capture started mid-connection.
+    if (t.clientHellos.length === 0 && t.serverHellos.length === 0) this.settle();
+  }
+
+  /** Handshake outcome is decided: stop reading payload from now on. */
+  private settle(): void {
+    if (this.trace.settled) return;
+    this.trace.settled = true;
+    for (const d of this.dirs) {
+      d.tls.stop();
+      d.tcp.discard();
+    }
+  }
+}

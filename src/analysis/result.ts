@@ -1,0 +1,130 @@
+import { formatIp } from '../net/types.js';
+import { alertName, cipherName } from '../tls/constants.js';
+import type { ConnectionResult, FlightJson } from '../report/model.js';
+import type { Connection } from './connection.js';
+import type { Classification, HandshakeTrace, HsEvent, Side } from './types.js';
+
+/** Events that repeat per record and read better counted: `Enc×3`. */
+const COUNTED = new Set(['Enc', 'App', 'Early']);
+
+export function isoTime(sec: number, nsec: number, nanos: boolean): string {
+  const base = new Date(sec * 1000).toISOString().slice(0, 19);
+  const frac = nanos ? String(nsec).padStart(9, '0') : String(Math.floor(nsec / 1000)).padStart(6, '0');
+  return `${base}.${frac}Z`;
+}
+
+function flights(t: HandshakeTrace): FlightJson[] {
+  const out: FlightJson[] = [];
+  let cur: FlightJson | null = null;
+  let curSide: Side | null = null;
+  let lastName = '';
+  let count = 0;
+  const close = () => {
+    if (cur && count > 1) cur.messages[cur.messages.length - 1] = `${lastName}×${count}`;
+  };
+  for (const e of t.events) {
+    if (!cur || e.side !== curSide) {
+      close();
+      cur = { from: roleOf(e.side, t.clientSide), atMs: round3(e.ms), frames: [], messages: [] };
+      curSide = e.side;
+      out.push(cur);
+      lastName = '';
+      count = 0;
+    }
+    const name = label(e);
+    if (COUNTED.has(name) && name === lastName) {
+      count++;
+    } else {
+      close();
+      cur.messages.push(name);
+      lastName = name;
+      count = 1;
+    }
+    if (cur.frames[cur.frames.length - 1] !== e.frame) cur.frames.push(e.frame);
+  }
+  close();
+  return out;
+}
+
+function label(e: HsEvent): string {
+  if (e.name === 'Alert' && e.ref !== undefined) return `Alert(${alertName(e.ref)})`;
+  return e.name;
+}
+
+function roleOf(side: Side, clientSide: Side | null): 'client' | 'server' | 'unknown' {
+  if (clientSide === null) return 'unknown';
+  return side === clientSide ? 'client' : 'server';
+}
+
+export function flightSummary(f: FlightJson[]): string {
+  return f.map((x) => `${x.from === 'client' ? 'C' : x.from === 'server' ? 'S' : '?'}:${x.messages.join(',')}`).join(' ▸ ');
+}
+
+function round3(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+export function buildResult(conn: Connection, t: HandshakeTrace, c: Classification, file: string, nanos: boolean): ConnectionResult {
+  const cs: Side = t.clientSide ?? 0;
+  const ss: Side = cs === 0 ? 1 : 0;
+  const ch = t.clientHellos.length > 0 ? t.clientHellos[t.clientHellos.length - 1] : null;
+  const sh = [...t.serverHellos].reverse().find((s) => !s.helloRetry) ?? null;
+  const fl = flights(t);
+  const alert = t.alerts.find((a) => a.level === 2) ?? t.alerts[0] ?? null;
+  const tls = t.clientHellos.length > 0 || t.serverHellos.length > 0 || t.events.some((e) => e.name === 'SSLv2-SH');
+  return {
+    id: conn.id,
+    file,
+    transport: 'tcp',
+    client: { ip: formatIp(conn.sides[cs].ip), port: conn.sides[cs].port },
+    server: { ip: formatIp(conn.sides[ss].ip), port: conn.sides[ss].port },
+    roleBasis: t.roleBasis,
+    start: isoTime(conn.startSec, conn.startNsec, nanos),
+    firstFrame: conn.firstFrame,
+    lastFrame: conn.lastFrame,
+    durationMs: round3((conn.lastSec - conn.startSec) * 1000 + (conn.lastNsec - conn.startNsec) / 1e6),
+    tls,
+    version: c.version,
+    cipher: sh ? cipherName(sh.cipherSuite) : null,
+    sni: ch?.sni ?? null,
+    alpn: sh?.alpn ?? null,
+    alpnOffered: ch?.alpn ?? [],
+    kind: c.kind,
+    resumed: c.resumed,
+    offered: c.offered,
+    rejected: c.rejected,
+    ambiguous: c.ambiguous,
+    helloRetry: c.helloRetry,
+    earlyData: c.earlyData,
+    complete: c.complete,
+    evidence: c.evidence,
+    reason: c.reason,
+    handshakeMs: c.handshakeMs,
+    pskMode: c.pskMode,
+    resumedFrom: c.resumedFrom,
+    sessionId: { client: ch ? ch.sessionId || null : null, server: sh ? sh.sessionId || null : null },
+    ticketOffered: ch && ch.sessionTicketHash ? { length: ch.sessionTicketLength ?? 0, hash: ch.sessionTicketHash } : null,
+    psk: ch?.psk
+      ? { identities: ch.psk.identityCount, identityLengths: ch.psk.identityLengths, selected: sh?.pskSelected ?? null }
+      : sh && sh.pskSelected !== null
+        ? { identities: 0, identityLengths: [], selected: sh.pskSelected }
+        : null,
+    ticketIssued: t.tickets.length > 0,
+    tickets: t.tickets.map((k) => ({ lifetimeHint: k.lifetimeHint, length: k.ticketLength, hash: k.ticketHash })),
+    alert: alert
+      ? {
+          from: roleOf(alert.side, t.clientSide),
+          level: alert.level === 1 ? 'warning' : alert.level === 2 ? 'fatal' : String(alert.level),
+          description: alertName(alert.description),
+        }
+      : null,
+    certificate: t.certificate,
+    flights: fl,
+    flightSummary: flightSummary(fl),
+    bytes: { client: conn.dirs[cs].bytes, server: conn.dirs[ss].bytes },
+    packets: { client: conn.dirs[cs].packets, server: conn.dirs[ss].packets },
+    closed: t.closed,
+    losses: t.losses.map((l) => `${roleOf(l.side, t.clientSide)}: ${l.what}`),
+    problems: t.eventsDropped > 0 ? [...t.problems, `${t.eventsDropped} further handshake events not kept`] : t.problems,
+  };
+}

@@ -1,0 +1,102 @@
+import { readCapture, sourceSize } from '../capture/open.js';
+import { isoTime } from './result.js';
+import { Analyzer } from './analyzer.js';
+import { summarize } from './summary.js';
+import { SCHEMA_VERSION, type CaptureSummary, type ConnectionResult, type Report } from '../report/model.js';
+import { TOOL_VERSION } from '../version.js';
+
+const LINK_NAMES: Record<number, string> = {
+  0: 'NULL',
+  1: 'ETHERNET',
+  12: 'RAW',
+  14: 'RAW',
+  101: 'RAW',
+  108: 'LOOP',
+  113: 'LINUX_SLL',
+  228: 'IPV4',
+  229: 'IPV6',
+  276: 'LINUX_SLL2',
+};
+
+export function linkTypeName(lt: number): string {
+  return LINK_NAMES[lt] ?? `LINKTYPE_${lt}`;
+}
+
+export interface RunOptions {
+  /** Streaming consumer: connections as they end. The report still collects them unless `keep` is false. */
+  onConnection?: (c: ConnectionResult) => void;
+  keep?: boolean;
+  onProgress?: (file: string, bytesRead: number, total: number | null) => void;
+}
+
+/** Analyzes capture files one after the other into one report. */
+export async function analyzeCaptures(paths: string[], opts: RunOptions = {}): Promise<Report> {
+  const keep = opts.keep ?? true;
+  const connections: ConnectionResult[] = [];
+  const analyzer = new Analyzer({
+    onConnection: (c) => {
+      if (keep) connections.push(c);
+      opts.onConnection?.(c);
+    },
+  });
+  const captures: CaptureSummary[] = [];
+  const warnings: string[] = [];
+  for (const path of paths) {
+    const total = sourceSize(path);
+    let nanosSet = false;
+    analyzer.startFile(path === '-' ? '(stdin)' : path, false);
+    const result = await readCapture(
+      path,
+      (f) => {
+        if (!nanosSet) {
+          nanosSet = true;
+          analyzer.startFile(path === '-' ? '(stdin)' : path, f.tsNsec % 1000 !== 0 || false);
+        }
+        analyzer.frame(f);
+      },
+      { onProgress: opts.onProgress ? (n) => opts.onProgress!(path, n, total) : undefined },
+    );
+    analyzer.endFile();
+    const info = result.info;
+    const nanos = info.format === 'pcap-ns' || info.interfaces.length > 0 && false;
+    const first = info.firstTs ? isoTime(info.firstTs.sec, info.firstTs.nsec, nanos || info.firstTs.nsec % 1000 !== 0) : null;
+    const last = info.lastTs ? isoTime(info.lastTs.sec, info.lastTs.nsec, nanos || info.lastTs.nsec % 1000 !== 0) : null;
+    const dropped = info.interfaces.some((i) => i.dropped !== undefined)
+      ? info.interfaces.reduce((n, i) => n + (i.dropped ?? 0), 0)
+      : null;
+    captures.push({
+      file: path === '-' ? '(stdin)' : path,
+      format: info.format,
+      compressed: info.compressed,
+      byteOrder: info.byteOrder,
+      linkTypes: [...new Set(info.interfaces.map((i) => linkTypeName(i.linkType)))],
+      snaplen: info.interfaces.length > 0 ? Math.max(...info.interfaces.map((i) => i.snaplen)) : null,
+      packets: info.packets,
+      bytes: info.bytes,
+      firstTime: first,
+      lastTime: last,
+      durationS:
+        info.firstTs && info.lastTs
+          ? Math.round(((info.lastTs.sec - info.firstTs.sec) + (info.lastTs.nsec - info.firstTs.nsec) / 1e9) * 1e6) / 1e6
+          : null,
+      truncatedPackets: info.truncatedPackets,
+      droppedPackets: dropped,
+      secretsBlocks: info.secretsBlocks,
+      error: result.problem ? result.problem.message : null,
+      warnings: info.warnings,
+    });
+  }
+  if (analyzer.unsupportedLinkTypes.size > 0) {
+    warnings.push(`unsupported link type(s): ${[...analyzer.unsupportedLinkTypes].map(linkTypeName).join(', ')}; their packets were skipped`);
+  }
+  connections.sort((a, b) => a.id - b.id);
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    tool: { name: 'tlsflight', version: TOOL_VERSION },
+    captures,
+    summary: summarize(connections, analyzer.stats.udp),
+    packets: analyzer.stats,
+    connections,
+    warnings,
+  };
+}

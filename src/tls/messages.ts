@@ -1,0 +1,320 @@
+import { createHash, X509Certificate } from 'node:crypto';
+import { Ext, HRR_RANDOM, isGrease } from './constants.js';
+import { ByteReader, toHex } from './reader.js';
+import type { CertificateInfo, ClientHello, NewSessionTicket, Parsed, PskOffer, ServerHello } from './types.js';
+
+/** Enough of a SHA-256 to match tickets and identities across connections, short enough to print. */
+export function shortHash(b: Uint8Array): string {
+  return createHash('sha256').update(b).digest('hex').slice(0, 16);
+}
+
+function fail<T>(error: string): Parsed<T> {
+  return { ok: false, error };
+}
+
+function isAllZero(b: Uint8Array): boolean {
+  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
+  return true;
+}
+
+/** Session ID as the analysis sees it: hex, or '' when empty or 32 zero bytes (no ID). */
+function sessionIdHex(b: Uint8Array): string {
+  return b.length === 0 || isAllZero(b) ? '' : toHex(b);
+}
+
+/** Parses a ClientHello body (after the 4-byte handshake header). */
+export function parseClientHello(body: Uint8Array): Parsed<ClientHello> {
+  const r = new ByteReader(body);
+  const ch: ClientHello = {
+    version: r.u16(),
+    random: toHex(r.bytes(32)),
+    sessionId: '',
+    cipherSuites: [],
+    compressionMethods: [],
+    extensions: [],
+    sni: null,
+    alpn: [],
+    supportedVersions: [],
+    supportedGroups: [],
+    keyShareGroups: [],
+    signatureAlgorithms: [],
+    sessionTicketLength: null,
+    sessionTicketHash: null,
+    psk: null,
+    pskModes: [],
+    earlyData: false,
+    extendedMasterSecret: false,
+    renegotiationInfo: false,
+    ech: false,
+    greaseSeen: false,
+    sslv2: false,
+  };
+  const sid = r.vec(1);
+  if (sid.left > 32) return fail('ClientHello session_id longer than 32 bytes');
+  ch.sessionId = sessionIdHex(sid.bytes(sid.left));
+  const suites = r.vec(2);
+  while (suites.left >= 2) {
+    const s = suites.u16();
+    if (isGrease(s)) ch.greaseSeen = true;
+    ch.cipherSuites.push(s);
+  }
+  const comp = r.vec(1);
+  while (comp.left > 0) ch.compressionMethods.push(comp.u8());
+  if (r.bad) return fail('ClientHello truncated before extensions');
+  if (r.left === 0) return { ok: true, value: ch }; // no extensions (SSLv3 / early TLS clients)
+  const exts = r.vec(2);
+  if (r.bad) return fail('ClientHello extensions length exceeds the message');
+  while (exts.left >= 4) {
+    const type = exts.u16();
+    const data = exts.vec(2);
+    if (exts.bad) return fail(`ClientHello extension ${type} length exceeds the extensions block`);
+    ch.extensions.push(type);
+    if (isGrease(type)) {
+      ch.greaseSeen = true;
+      continue;
+    }
+    const err = clientExtension(ch, type, data);
+    if (err) return fail(err);
+  }
+  return { ok: true, value: ch };
+}
+
+function clientExtension(ch: ClientHello, type: number, d: ByteReader): string | null {
+  switch (type) {
+    case Ext.ServerName: {
+      const list = d.vec(2);
+      while (list.left >= 3) {
+        const nameType = list.u8();
+        const name = list.vec(2);
+        if (nameType === 0 && ch.sni === null) ch.sni = Buffer.from(name.bytes(name.left)).toString('latin1');
+      }
+      return list.bad ? 'malformed server_name extension' : null;
+    }
+    case Ext.Alpn: {
+      const list = d.vec(2);
+      while (list.left >= 1) {
+        const p = list.vec(1);
+        ch.alpn.push(Buffer.from(p.bytes(p.left)).toString('latin1'));
+      }
+      return list.bad ? 'malformed ALPN extension' : null;
+    }
+    case Ext.SupportedVersions: {
+      const list = d.vec(1);
+      while (list.left >= 2) {
+        const v = list.u16();
+        if (isGrease(v)) ch.greaseSeen = true;
+        else ch.supportedVersions.push(v);
+      }
+      return list.bad ? 'malformed supported_versions extension' : null;
+    }
+    case Ext.SupportedGroups: {
+      const list = d.vec(2);
+      while (list.left >= 2) ch.supportedGroups.push(list.u16());
+      return list.bad ? 'malformed supported_groups extension' : null;
+    }
+    case Ext.KeyShare: {
+      const list = d.vec(2);
+      while (list.left >= 4) {
+        ch.keyShareGroups.push(list.u16());
+        list.vec(2);
+      }
+      return list.bad ? 'malformed key_share extension' : null;
+    }
+    case Ext.SignatureAlgorithms: {
+      const list = d.vec(2);
+      while (list.left >= 2) ch.signatureAlgorithms.push(list.u16());
+      return list.bad ? 'malformed signature_algorithms extension' : null;
+    }
+    case Ext.SessionTicket: {
+      ch.sessionTicketLength = d.left;
+      if (d.left > 0) ch.sessionTicketHash = shortHash(d.bytes(d.left));
+      return null;
+    }
+    case Ext.PreSharedKey: {
+      const ids = d.vec(2);
+      const psk: PskOffer = { identityCount: 0, identityLengths: [], identityHashes: [], obfuscatedAges: [] };
+      while (ids.left >= 6) {
+        const id = ids.vec(2);
+        const bytes = id.bytes(id.left);
+        psk.identityCount++;
+        psk.identityLengths.push(bytes.length);
+        psk.identityHashes.push(shortHash(bytes));
+        psk.obfuscatedAges.push(ids.u32());
+      }
+      if (ids.bad) return 'malformed pre_shared_key extension';
+      ch.psk = psk;
+      return null;
+    }
+    case Ext.PskKeyExchangeModes: {
+      const list = d.vec(1);
+      while (list.left >= 1) ch.pskModes.push(list.u8());
+      return null;
+    }
+    case Ext.EarlyData:
+      ch.earlyData = true;
+      return null;
+    case Ext.ExtendedMasterSecret:
+      ch.extendedMasterSecret = true;
+      return null;
+    case Ext.RenegotiationInfo:
+      ch.renegotiationInfo = true;
+      return null;
+    case Ext.EncryptedClientHello:
+      ch.ech = true;
+      return null;
+    default:
+      return null;
+  }
+}
+
+/**
+ * SSLv2-compatible ClientHello (RFC 5246 Appendix E.2), given the bytes after the 2-byte record
+ * header: msg_type(1) version(2) cipher_spec_length(2) session_id_length(2) challenge_length(2) …
+ */
+export function parseSslv2ClientHello(body: Uint8Array): Parsed<ClientHello> {
+  const r = new ByteReader(body);
+  if (r.u8() !== 1) return fail('SSLv2 record is not a CLIENT-HELLO');
+  const version = r.u16();
+  const specLen = r.u16();
+  const sidLen = r.u16();
+  const chalLen = r.u16();
+  if (specLen % 3 !== 0) return fail('SSLv2 cipher_spec_length not a multiple of 3');
+  const specs = r.bytes(specLen);
+  const sid = r.bytes(sidLen);
+  const challenge = r.bytes(chalLen);
+  if (r.bad) return fail('SSLv2 ClientHello truncated');
+  const suites: number[] = [];
+  for (let i = 0; i + 2 < specs.length; i += 3) {
+    // Only specs with a zero first byte are TLS cipher suites; others are SSLv2 kinds.
+    if (specs[i] === 0) suites.push((specs[i + 1] << 8) | specs[i + 2]);
+  }
+  return {
+    ok: true,
+    value: {
+      version,
+      random: toHex(challenge),
+      sessionId: sessionIdHex(sid),
+      cipherSuites: suites,
+      compressionMethods: [0],
+      extensions: [],
+      sni: null,
+      alpn: [],
+      supportedVersions: [],
+      supportedGroups: [],
+      keyShareGroups: [],
+      signatureAlgorithms: [],
+      sessionTicketLength: null,
+      sessionTicketHash: null,
+      psk: null,
+      pskModes: [],
+      earlyData: false,
+      extendedMasterSecret: false,
+      renegotiationInfo: false,
+      ech: false,
+      greaseSeen: false,
+      sslv2: true,
+    },
+  };
+}
+
+export function parseServerHello(body: Uint8Array): Parsed<ServerHello> {
+  const r = new ByteReader(body);
+  const version = r.u16();
+  const random = r.bytes(32);
+  const sid = r.vec(1);
+  if (sid.left > 32) return fail('ServerHello session_id longer than 32 bytes');
+  const sh: ServerHello = {
+    version,
+    selectedVersion: version,
+    random: toHex(random),
+    sessionId: sessionIdHex(sid.bytes(sid.left)),
+    cipherSuite: r.u16(),
+    compressionMethod: r.u8(),
+    extensions: [],
+    helloRetry: random.length === 32 && Buffer.from(random.buffer, random.byteOffset, 32).equals(HRR_RANDOM),
+    pskSelected: null,
+    keyShareGroup: null,
+    alpn: null,
+    sessionTicketAck: false,
+    extendedMasterSecret: false,
+    hasSupportedVersions: false,
+  };
+  if (r.bad) return fail('ServerHello truncated');
+  if (r.left === 0) return { ok: true, value: sh };
+  const exts = r.vec(2);
+  if (r.bad) return fail('ServerHello extensions length exceeds the message');
+  while (exts.left >= 4) {
+    const type = exts.u16();
+    const d = exts.vec(2);
+    if (exts.bad) return fail(`ServerHello extension ${type} length exceeds the extensions block`);
+    sh.extensions.push(type);
+    switch (type) {
+      case Ext.SupportedVersions:
+        sh.selectedVersion = d.u16();
+        sh.hasSupportedVersions = true;
+        break;
+      case Ext.PreSharedKey:
+        sh.pskSelected = d.u16();
+        break;
+      case Ext.KeyShare:
+        // In an HRR this carries only the selected group; in a ServerHello, group + key.
+        sh.keyShareGroup = d.u16();
+        break;
+      case Ext.Alpn: {
+        const list = d.vec(2);
+        const p = list.vec(1);
+        if (!list.bad) sh.alpn = Buffer.from(p.bytes(p.left)).toString('latin1');
+        break;
+      }
+      case Ext.SessionTicket:
+        sh.sessionTicketAck = true;
+        break;
+      case Ext.ExtendedMasterSecret:
+        sh.extendedMasterSecret = true;
+        break;
+    }
+    if (d.bad) return fail(`malformed ServerHello extension ${type}`);
+  }
+  return { ok: true, value: sh };
+}
+
+/** TLS ≤ 1.2 Certificate: a chain of DER certificates; the leaf is described via X509Certificate. */
+export function parseCertificate(body: Uint8Array): Parsed<CertificateInfo> {
+  const r = new ByteReader(body);
+  const list = r.vec(3);
+  if (r.bad) return fail('Certificate list length exceeds the message');
+  const info: CertificateInfo = { count: 0, leaf: null };
+  while (list.left >= 3) {
+    const cert = list.vec(3);
+    if (list.bad) return fail('certificate length exceeds the list');
+    if (info.count === 0) {
+      try {
+        const x = new X509Certificate(Buffer.from(cert.bytes(cert.left)));
+        info.leaf = {
+          subject: x.subject.replace(/\n/g, ', '),
+          issuer: x.issuer.replace(/\n/g, ', '),
+          validFrom: new Date(x.validFrom).toISOString(),
+          validTo: new Date(x.validTo).toISOString(),
+          san: x.subjectAltName ? x.subjectAltName.split(', ') : [],
+          serialNumber: x.serialNumber,
+          fingerprint256: x.fingerprint256,
+        };
+      } catch (err) {
+        // Node throws on DER it cannot parse; that is a fact about the bytes, not a program error.
+        info.leafError = `leaf certificate not parseable: ${(err as Error).message}`;
+      }
+    }
+    info.count++;
+  }
+  return { ok: true, value: info };
+}
+
+/** TLS ≤ 1.2 NewSessionTicket (RFC 5077 §3.3): lifetime hint and opaque ticket. */
+export function parseNewSessionTicket(body: Uint8Array): Parsed<NewSessionTicket> {
+  const r = new ByteReader(body);
+  const lifetimeHint = r.u32();
+  const t = r.vec(2);
+  if (r.bad) return fail('NewSessionTicket truncated');
+  const ticket = t.bytes(t.left);
+  return { ok: true, value: { lifetimeHint, ticketLength: ticket.length, ticketHash: shortHash(ticket) } };
+}
