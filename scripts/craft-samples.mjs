@@ -693,7 +693,7 @@ function build(T) {
 
     add('missing-segment.pcap', 'eth', [...f1.packets, ...f2.packets], [
       conn(f1, { ...FULL12, note: `server flight bytes ${certGap[0]}..${certGap[1] - 1} (inside the Certificate message, which spans ${cert.start}..${cert.end - 1}) were never captured. The ServerHello is intact and the Certificate handshake header (type 11) is seen before the gap, so "full" is decidable from ServerHello-then-Certificate; the record header gives the Certificate record's length, so a parser can resync at the next record (ServerKeyExchange/ServerHelloDone) and the later CCS/Finished of both sides are intact -> complete.` }),
-      conn(f2, { version: 'TLS1.2', sni: null, kind: 'unknown', offered: null, rejected: null, complete: true, note: `ClientHello bytes ${chGap[0]}..${chGap[1] - 1} of ${A[0].bytes.length} (the segment carrying the server_name) were never captured, so the ClientHello cannot be parsed: kind unknown (per the project's rule), sni/offered unknown. Caveat: the server side is intact (ServerHello with an empty session ID followed by Certificate), so a parser that classifies from the server side alone could say "full"; version TLS1.2 comes from the ServerHello; complete because both CCS/Finished follow after a record-boundary resync.` }),
+      conn(f2, { version: 'TLS1.2', sni: null, kind: 'full', offered: null, rejected: null, complete: true, note: `ClientHello bytes ${chGap[0]}..${chGap[1] - 1} of ${A[0].bytes.length} (the segment carrying the server_name) were never captured, so the ClientHello cannot be parsed: sni and offered are unknown (null) and so is rejected. What decides full vs resumed in TLS 1.2 is the server's answer, and that side is intact: ServerHello (TLS 1.2, empty session ID) followed by Certificate -> "full". A stricter rule ("no parsed ClientHello -> unknown") would give kind "unknown" here. complete because both sides' CCS/Finished follow, and the CH record header (before the gap) gives the record length, so the client side resyncs at the next record.` }),
     ], { describe: 'two TLS 1.2 full connections: one loses a segment inside the server Certificate, the other a segment in the middle of the ClientHello (SNI bytes)' });
   }
 
@@ -814,9 +814,9 @@ function build(T) {
     f2.seg('c2s', { flags: F.FIN | F.ACK, delayMs: 5000 });
     f2.seg('s2c', { flags: F.FIN | F.ACK });
     f2.seg('c2s');
-    const V2 = { version: 'SSL2.0', sni: null, kind: 'unknown', offered: [], rejected: null, complete: false };
+    const V2 = { version: null, sni: null, kind: 'unknown', offered: [], rejected: null, complete: false };
     add('sslv2-hello.pcap', 'eth', [...f1.packets, ...f2.packets], [
-      conn(f1, { ...V2, note: `SSLv2-compatible ClientHello (2-byte header 0x80${v2[1].toString(16)}, msg_type 1, client_version 0x0301, 9 three-byte cipher specs, 32-byte challenge, no session ID, no extensions) answered by a TCP RST; "SSL2.0" is the record framing, no version was negotiated` }),
+      conn(f1, { ...V2, note: `SSLv2-compatible ClientHello (2-byte header 0x80${v2[1].toString(16)}, msg_type 1, client_version 0x0301, 9 three-byte cipher specs, 32-byte challenge, no session ID, no extensions) answered by a TCP RST. version is null: no ServerHello, so nothing was negotiated ("SSL2.0" would need an SSLv2 SERVER-HELLO; the CH itself offers TLS 1.0 in SSLv2 framing)` }),
       conn(f2, { ...V2, note: 'same SSLv2-compatible ClientHello, answered by nothing but a TCP ACK; the client gives up with FIN after 5 s' }),
     ], { describe: 'SSLv2-compatible ClientHello (RFC 5246 E.2) answered by a TCP RST, and again answered by nothing' });
   }
@@ -973,7 +973,11 @@ function readme(files) {
     '32-byte TLS 1.3 middlebox-compatibility session ID are not offers; `null` = cannot be known from the capture.',
     '`rejected` is true only when an offer was answered with a full handshake (false when nothing was offered).',
     '`complete` = both sides\' ChangeCipherSpec/Finished (TLS 1.2) or the client\'s Finished flight and',
-    'application data both ways (TLS 1.3) are visible. `packets` counts the records a reader can read.',
+    'application data both ways (TLS 1.3) are visible. Keys beyond the agreed schema: `packets` (records a',
+    'reader can read), `truncatedPackets`, `ipFragments`, file-level `note`, and `clientIp`/`serverIp` per connection.',
+    '',
+    'Viewing with tshark: port 8443 is not dissected as TLS by default, so use `-d tcp.port==8443,tls`; add',
+    '`-o tcp.reassemble_out_of_order:TRUE` for `reordered-duplicated.pcap` and `no-syn.pcap`.',
     '',
   ];
   for (const f of files) lines.push(`- \`${f.file}\` — ${f.describe}`);

@@ -75,15 +75,32 @@ function waitExit(child, ms, what) {
   return withTimeout(once(child, 'exit').then(([code]) => code), ms, what);
 }
 
-function killAll() {
-  for (const child of children) {
+/** Stops every child still running and waits (briefly) until they are gone, so none is left over. */
+async function killAll() {
+  const running = [...children];
+  for (const child of running) {
     try {
-      // tcpdump: SIGINT so it flushes what it has; everything else is just stopped.
+      // tcpdump: SIGINT so it exits cleanly; everything else is just stopped.
       child.kill(child.spawnargs[0] === TCPDUMP ? 'SIGINT' : 'SIGKILL');
     } catch {
       /* already gone */
     }
   }
+  await Promise.allSettled(
+    running.map((child) =>
+      waitExit(child, 3000, 'child to exit').catch(() => {
+        child.kill('SIGKILL');
+        return waitExit(child, 1000, 'child to exit after SIGKILL');
+      }),
+    ),
+  );
+}
+
+let TMP = null;
+
+function removeTmp() {
+  if (TMP) fs.rmSync(TMP, { recursive: true, force: true });
+  TMP = null;
 }
 
 /**
@@ -829,6 +846,7 @@ async function main() {
   const names = wanted.length ? wanted : Object.keys(SCENARIOS);
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tlsflight-samples-'));
+  TMP = tmp;
   const result = { notes: [] };
   const manifest = {};
   try {
@@ -876,21 +894,22 @@ async function main() {
     for (const n of result.notes) log(n);
     log(`wrote ${names.length} capture(s) and manifest to ${path.relative(process.cwd(), SAMPLES) || '.'}`);
   } finally {
-    killAll();
-    fs.rmSync(tmp, { recursive: true, force: true });
+    await killAll();
+    removeTmp();
   }
 }
 
 for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, () => {
-    killAll();
+  process.once(sig, async () => {
+    console.error(`[gen-samples] ${sig}: stopping, samples/ left unchanged`);
+    await killAll();
+    removeTmp();
     process.exit(130);
   });
 }
 
 main().catch((err) => {
   console.error(`[gen-samples] FAILED: ${err.stack || err.message}`);
-  killAll();
   process.exitCode = 1;
   // Servers/sockets may still be open after a failure; do not hang.
   setTimeout(() => process.exit(1), 500).unref();

@@ -18,7 +18,7 @@ function negotiatedVersion(sh: ServerHello): number {
 }
 
 function offersTls13(ch: ClientHello): boolean {
-  return ch.supportedVersions.includes(TLS13);
+  return ch.supportedVersions.some((v) => v === TLS13 || versionName(v) === 'TLS1.3');
 }
 
 /**
@@ -108,6 +108,7 @@ export function classify(t: HandshakeTrace, issued: IssuedLookup = NO_HISTORY): 
     out.reason = noServerHelloReason(t, serverSide, hrr !== null, alert);
     if (alert) ev.push(`${alertFrom(alert.side, clientSide)} alert ${alertName(alert.description)}`);
     out.complete = t.losses.length > 0 ? null : false;
+    if (out.offered && out.offered.length === 0) out.rejected = false;
     return finish(out, t, firstCh, null);
   }
 
@@ -134,6 +135,10 @@ function noServerHelloReason(
 ): string {
   if (t.clientHellos.length === 0) {
     if (t.notTls[0] && t.notTls[1]) return 'not TLS';
+    if (t.events.some((e) => e.name === 'App' || e.name === 'Enc')) {
+      return 'no handshake in the capture: the connection was already established when the capture started';
+    }
+    if (t.tickets.length > 0) return 'only a NewSessionTicket is visible: the rest of the handshake is not in the capture';
     return 'no ClientHello or ServerHello in the capture (capture started after the handshake, or not TLS)';
   }
   if (alert) return `handshake failed: ${alertFrom(alert.side, t.clientSide)} sent alert ${alertName(alert.description)}`;

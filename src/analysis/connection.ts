@@ -1,5 +1,5 @@
 import { TcpStream } from '../net/tcp-stream.js';
-import { HANDSHAKE_SHORT, HandshakeType, ContentType } from '../tls/constants.js';
+import { HANDSHAKE_SHORT, HandshakeType, ContentType, versionName } from '../tls/constants.js';
 import { parseCertificate, parseClientHello, parseNewSessionTicket, parseServerHello, parseSslv2ClientHello } from '../tls/messages.js';
 import { TlsStream, type TlsEvents } from '../tls/record-stream.js';
 import type { HandshakeTrace, Side } from './types.js';
@@ -63,6 +63,8 @@ export class Connection {
   /** Negotiated version number once a final ServerHello is seen. */
   private version = 0;
   private serverHelloDone = false;
+  /** TLS 1.3 (or a draft of it) is known to be negotiated: an HRR or the final ServerHello said so. */
+  private is13 = false;
   // Context of the frame being processed, for event stamps.
   private curFrame = 0;
   private curMs = 0;
@@ -121,6 +123,11 @@ export class Connection {
   }
 
   /** End of connection or capture: deliver what was held behind holes, then freeze the trace. */
+  /** Records seen in either direction: the connection spoke TLS even if no hello was visible. */
+  get tlsRecords(): number {
+    return this.dirs[0].tls.records + this.dirs[1].tls.records;
+  }
+
   finish(): HandshakeTrace {
     if (!this.trace.settled) {
       for (const d of this.dirs) d.tcp.flush();
@@ -193,11 +200,14 @@ export class Connection {
         const sh = r.value;
         if (t.serverHellos.length < 4) t.serverHellos.push(sh);
         this.push(side, sh.helloRetry ? 'HRR' : 'SH', t.serverHellos.length - 1);
-        if (!sh.helloRetry) {
+        if (sh.helloRetry) {
+          this.is13 = true;
+        } else {
           this.version = sh.hasSupportedVersions ? sh.selectedVersion : sh.version;
           this.serverHelloDone = true;
+          this.is13 = versionName(this.version) === 'TLS1.3';
           // TLS 1.3: everything the server sends after its ServerHello is encrypted.
-          if (this.version === 0x0304 || (this.version & 0xff00) === 0x7f00) this.dirs[side].tls.encrypted = true;
+          if (this.is13) this.dirs[side].tls.encrypted = true;
           else if (sh.sessionId !== '') this.onIssued?.('session-id', sh.sessionId, this.id);
         }
         return;
@@ -246,16 +256,16 @@ export class Connection {
     this.push(side, 'CCS');
     d.ccs = true;
     // TLS 1.3 sends a dummy ChangeCipherSpec (even before a second ClientHello): it switches nothing.
-    const is13 = this.serverHelloDone
-      ? this.version === 0x0304 || (this.version & 0xff00) === 0x7f00
-      : this.trace.clientHellos.some((c) => c.supportedVersions.includes(0x0304));
-    if (!is13) d.tls.encrypted = true;
+    const maybe13 = this.serverHelloDone || this.is13
+      ? this.is13
+      : this.trace.clientHellos.some((c) => c.supportedVersions.some((v) => versionName(v) === 'TLS1.3'));
+    if (!maybe13) d.tls.encrypted = true;
   }
 
   private onEncrypted(side: Side, type: number): void {
     const d = this.dirs[side];
     const t = this.trace;
-    const is13 = this.serverHelloDone && (this.version === 0x0304 || (this.version & 0xff00) === 0x7f00);
+    const is13 = this.serverHelloDone && this.is13;
     if (!is13 && d.ccs && !d.sentFinished && type === ContentType.Handshake) {
       d.sentFinished = true;
       this.push(side, 'Fin');

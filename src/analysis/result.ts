@@ -71,7 +71,7 @@ export function buildResult(conn: Connection, t: HandshakeTrace, c: Classificati
   const sh = [...t.serverHellos].reverse().find((s) => !s.helloRetry) ?? null;
   const fl = flights(t);
   const alert = t.alerts.find((a) => a.level === 2) ?? t.alerts[0] ?? null;
-  const tls = t.clientHellos.length > 0 || t.serverHellos.length > 0 || t.events.some((e) => e.name === 'SSLv2-SH');
+  const tls = t.clientHellos.length > 0 || t.serverHellos.length > 0 || conn.tlsRecords > 0;
   return {
     id: conn.id,
     file,

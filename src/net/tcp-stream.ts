@@ -32,6 +32,7 @@ export class TcpStream {
   synSeen = false;
   /** Initial sequence number from the SYN, when seen. */
   isn = 0;
+  private readonly otherIsns: number[] = [];
   finSeen = false;
   /** Bytes delivered in order. */
   delivered = 0;
@@ -47,12 +48,15 @@ export class TcpStream {
   }
 
   syn(seq: number): void {
-    if (!this.synSeen) this.isn = seq;
-    this.synSeen = true;
     if (!this.started) {
       this.started = true;
+      this.isn = seq;
       this.next = (seq + 1) >>> 0;
+    } else if (seq !== this.isn && this.otherIsns.length < 4 && !this.otherIsns.includes(seq)) {
+      // Servers answering retransmitted SYNs sometimes pick a fresh ISN; data may follow either.
+      this.otherIsns.push(seq);
     }
+    this.synSeen = true;
   }
 
   /**
@@ -65,7 +69,12 @@ export class TcpStream {
       this.started = true;
       this.next = seq;
     }
-    const rel = (seq - this.next) | 0;
+    let rel = (seq - this.next) | 0;
+    if (rel !== 0 && this.delivered === 0 && this.pending.length === 0 && this.otherIsns.includes((seq - 1) >>> 0)) {
+      this.isn = (seq - 1) >>> 0;
+      this.next = seq;
+      rel = 0;
+    }
     if (rel + wire <= 0) {
       this.retransmitted += wire;
       return;

@@ -221,7 +221,10 @@ export function parseServerHello(body: Uint8Array): Parsed<ServerHello> {
   const r = new ByteReader(body);
   const version = r.u16();
   const random = r.bytes(32);
-  const sid = r.vec(1);
+  // TLS 1.3 drafts before -22 put the draft version in legacy_version and had no session_id or
+  // compression_method fields.
+  const draftLayout = (version >> 8) === 0x7f && (version & 0xff) < 22;
+  const sid = draftLayout ? new ByteReader(body, 0, 0) : r.vec(1);
   if (sid.left > 32) return fail('ServerHello session_id longer than 32 bytes');
   const sh: ServerHello = {
     version,
@@ -229,7 +232,7 @@ export function parseServerHello(body: Uint8Array): Parsed<ServerHello> {
     random: toHex(random),
     sessionId: sessionIdHex(sid.bytes(sid.left)),
     cipherSuite: r.u16(),
-    compressionMethod: r.u8(),
+    compressionMethod: draftLayout ? 0 : r.u8(),
     extensions: [],
     helloRetry: random.length === 32 && Buffer.from(random.buffer, random.byteOffset, 32).equals(HRR_RANDOM),
     pskSelected: null,
