@@ -814,7 +814,7 @@ function build(T) {
     f2.seg('c2s', { flags: F.FIN | F.ACK, delayMs: 5000 });
     f2.seg('s2c', { flags: F.FIN | F.ACK });
     f2.seg('c2s');
-    const V2 = { version: null, sni: null, kind: 'unknown', offered: [], rejected: null, complete: false };
+    const V2 = { version: null, sni: null, kind: 'unknown', offered: [], rejected: false, complete: false };
     add('sslv2-hello.pcap', 'eth', [...f1.packets, ...f2.packets], [
       conn(f1, { ...V2, note: `SSLv2-compatible ClientHello (2-byte header 0x80${v2[1].toString(16)}, msg_type 1, client_version 0x0301, 9 three-byte cipher specs, 32-byte challenge, no session ID, no extensions) answered by a TCP RST. version is null: no ServerHello, so nothing was negotiated ("SSL2.0" would need an SSLv2 SERVER-HELLO; the CH itself offers TLS 1.0 in SSLv2 framing)` }),
       conn(f2, { ...V2, note: 'same SSLv2-compatible ClientHello, answered by nothing but a TCP ACK; the client gives up with FIN after 5 s' }),
@@ -828,7 +828,7 @@ function build(T) {
     f.send('c2s', A[0].bytes);
     f.send('s2c', Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]));
     f.close('s2c');
-    add('alert.pcap', 'eth', f.packets, [conn(f, { version: null, sni: SNI, kind: 'unknown', offered: [], rejected: null, complete: false, note: 'TLS 1.2 ClientHello answered by a plaintext fatal handshake_failure alert (15 03 03 00 02 02 28), then the server closes; no ServerHello so no version and no classification' })],
+    add('alert.pcap', 'eth', f.packets, [conn(f, { version: null, sni: SNI, kind: 'unknown', offered: [], rejected: false, complete: false, note: 'TLS 1.2 ClientHello answered by a plaintext fatal handshake_failure alert (15 03 03 00 02 02 28), then the server closes; no ServerHello so no version and no classification' })],
       { describe: 'ClientHello answered by a plaintext fatal handshake_failure alert' });
   }
 

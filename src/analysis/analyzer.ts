@@ -41,11 +41,12 @@ export class Analyzer {
   private readonly pkt: Packet = newPacket();
   private nextId = 1;
   private file = '';
-  private nanos = false;
+  private nanos: () => boolean = () => false;
 
   constructor(private readonly opts: AnalyzerOptions = {}) {}
 
-  startFile(file: string, nanos: boolean): void {
+  /** `nanos` tells, when a connection is reported, whether the file's timestamps are finer than 1 µs. */
+  startFile(file: string, nanos: () => boolean): void {
     this.file = file;
     this.nanos = nanos;
   }
@@ -109,7 +110,7 @@ export class Analyzer {
     this.flows.delete(key);
     const trace = conn.finish();
     const c = classify(trace, this.issued.excluding(conn.id));
-    this.opts.onConnection?.(buildResult(conn, trace, c, this.file, this.nanos));
+    this.opts.onConnection?.(buildResult(conn, trace, c, this.file, this.nanos()));
   }
 
   private countSkip(r: string, linkType: number): void {

@@ -1,4 +1,5 @@
 import { readCapture, sourceSize } from '../capture/open.js';
+import type { CaptureInfo } from '../capture/types.js';
 import { isoTime } from './result.js';
 import { Analyzer } from './analyzer.js';
 import { summarize } from './summary.js';
@@ -43,29 +44,23 @@ export async function analyzeCaptures(paths: string[], opts: RunOptions = {}): P
   const warnings: string[] = [];
   for (const path of paths) {
     const total = sourceSize(path);
-    let nanosSet = false;
-    analyzer.startFile(path === '-' ? '(stdin)' : path, false);
-    const result = await readCapture(
-      path,
-      (f) => {
-        if (!nanosSet) {
-          nanosSet = true;
-          analyzer.startFile(path === '-' ? '(stdin)' : path, f.tsNsec % 1000 !== 0 || false);
-        }
-        analyzer.frame(f);
-      },
-      { onProgress: opts.onProgress ? (n) => opts.onProgress!(path, n, total) : undefined },
-    );
+    const name = path === '-' ? '(stdin)' : path;
+    let live: CaptureInfo | null = null;
+    analyzer.startFile(name, () => live !== null && live.interfaces.some((i) => i.subMicrosecond === true));
+    const result = await readCapture(path, (f) => analyzer.frame(f), {
+      onStart: (info) => (live = info),
+      onProgress: opts.onProgress ? (n) => opts.onProgress!(path, n, total) : undefined,
+    });
     analyzer.endFile();
     const info = result.info;
-    const nanos = info.format === 'pcap-ns' || info.interfaces.length > 0 && false;
-    const first = info.firstTs ? isoTime(info.firstTs.sec, info.firstTs.nsec, nanos || info.firstTs.nsec % 1000 !== 0) : null;
-    const last = info.lastTs ? isoTime(info.lastTs.sec, info.lastTs.nsec, nanos || info.lastTs.nsec % 1000 !== 0) : null;
+    const nanos = info.interfaces.some((i) => i.subMicrosecond === true);
+    const first = info.firstTs ? isoTime(info.firstTs.sec, info.firstTs.nsec, nanos) : null;
+    const last = info.lastTs ? isoTime(info.lastTs.sec, info.lastTs.nsec, nanos) : null;
     const dropped = info.interfaces.some((i) => i.dropped !== undefined)
       ? info.interfaces.reduce((n, i) => n + (i.dropped ?? 0), 0)
       : null;
     captures.push({
-      file: path === '-' ? '(stdin)' : path,
+      file: name,
       format: info.format,
       compressed: info.compressed,
       byteOrder: info.byteOrder,

@@ -2,12 +2,14 @@ import { createReadStream, statSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { PcapDecoder } from './pcap.js';
-import type { CaptureDecoder, FrameSink, ReadResult } from './types.js';
+import type { CaptureDecoder, CaptureInfo, FrameSink, ReadResult } from './types.js';
 import { emptyCaptureInfo } from './types.js';
 
 const READ_CHUNK = 1 << 20;
 
 export interface ReadOptions {
+  /** Called once the format is known, with the decoder's live capture info. */
+  onStart?: (info: CaptureInfo) => void;
   /** Called with bytes consumed from the (possibly compressed) source, for progress. */
   onProgress?: (bytesRead: number) => void;
 }
@@ -64,7 +66,7 @@ export async function readCapture(path: string, sink: FrameSink, opts: ReadOptio
     });
   }
   try {
-    return await decodeStream(raw, sink, false);
+    return await decodeStream(raw, sink, false, opts.onStart);
   } catch (err) {
     return failed(describeIoError(err));
   } finally {
@@ -72,7 +74,12 @@ export async function readCapture(path: string, sink: FrameSink, opts: ReadOptio
   }
 }
 
-async function decodeStream(stream: Readable, sink: FrameSink, compressed: boolean): Promise<ReadResult> {
+async function decodeStream(
+  stream: Readable,
+  sink: FrameSink,
+  compressed: boolean,
+  onStart?: (info: CaptureInfo) => void,
+): Promise<ReadResult> {
   let decoder: CaptureDecoder | null = null;
   let head: Buffer | null = Buffer.alloc(0);
   try {
@@ -94,13 +101,14 @@ async function decodeStream(stream: Readable, sink: FrameSink, compressed: boole
           gunzip.end();
         })();
         fed.catch((err) => gunzip.destroy(err as Error));
-        const result = await decodeStream(gunzip, sink, true);
+        const result = await decodeStream(gunzip, sink, true, onStart);
         stream.destroy();
         result.info.compressed = 'gzip';
         return result;
       }
       decoder = await makeDecoder(kind, sink);
       if (!decoder) return failed(compressed ? 'gzip data is not a pcap or pcapng capture' : 'not a pcap or pcapng capture (unknown magic number)');
+      onStart?.(decoder.info);
       const first = head;
       head = null;
       if (!decoder.write(first)) break;

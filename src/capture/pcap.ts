@@ -132,7 +132,7 @@ export class PcapDecoder implements CaptureDecoder {
     this.frame.linkType = linkField & 0xffff;
     this.info.format = this.nanos ? 'pcap-ns' : 'pcap';
     this.info.byteOrder = this.little ? 'little' : 'big';
-    this.info.interfaces.push({ linkType: this.frame.linkType, snaplen: this.snaplen });
+    this.info.interfaces.push({ linkType: this.frame.linkType, snaplen: this.snaplen, subMicrosecond: this.nanos });
     return true;
   }
 

@@ -309,6 +309,7 @@ export class PcapngDecoder implements CaptureDecoder {
     const units = iface.pow2 ? 2n ** BigInt(iface.exp) : 10n ** BigInt(iface.exp);
     iface.unitsBig = units;
     iface.units = units < BigInt(FAST_DIVISOR_LIMIT) ? Number(units) : 0;
+    info.subMicrosecond = units > 1000000n;
     this.info.interfaces.push(info);
     this.section.push(iface);
     return true;

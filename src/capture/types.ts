@@ -27,6 +27,8 @@ export interface InterfaceInfo {
   linkType: number;
   snaplen: number;
   name?: string;
+  /** Timestamps finer than a microsecond (nanosecond pcap, pcapng if_tsresol > 6). */
+  subMicrosecond?: boolean;
   /** Packets the interface statistics say were dropped, when the capture records it. */
   dropped?: number;
 }
