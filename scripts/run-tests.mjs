@@ -6,6 +6,14 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+// Build first: the CLI and corpus tests run the compiled program, as users do.
+const tsc = join(process.cwd(), 'node_modules', 'typescript', 'bin', 'tsc');
+const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { stdio: 'inherit' });
+if (build.status !== 0) {
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+}
+
 const dir = mkdtempSync(join(tmpdir(), 'tlsflight-vitest-'));
 const out = join(dir, 'results.json');
 const vitest = join(process.cwd(), 'node_modules', 'vitest', 'vitest.mjs');
