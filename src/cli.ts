@@ -83,8 +83,14 @@ async function runAnalyze(a: AnalyzeArgs): Promise<number> {
   return code;
 }
 
+/** yargs drops a lone '-' argument; it stands for standard input, so it is carried under another name. */
+const STDIN_ARG = '\u0000stdin';
+
+class UsageError extends Error {}
+
 /** Runs the command line; resolves to the exit code. Never throws for bad input or usage. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(rawArgv: string[]): Promise<number> {
+  const argv = rawArgv.map((a) => (a === '-' ? STDIN_ARG : a));
   let code = EXIT_OK;
   let debug = argv.includes('--debug');
   const parser = yargs(argv)
@@ -109,8 +115,11 @@ export async function main(argv: string[]): Promise<number> {
           .example('tcpdump -i any -w - port 443 | $0 analyze -f jsonl -', 'stream results from a live capture'),
       async (args) => {
         debug = args.debug;
+        const captures = (args.captures as string[]).map((c) => (c === STDIN_ARG ? '-' : c));
+        if (captures.length === 0) throw new UsageError('name at least one capture file (or - for standard input)');
+        if (captures.filter((c) => c === '-').length > 1) throw new UsageError('standard input (-) can be read only once');
         code = await runAnalyze({
-          captures: args.captures as string[],
+          captures,
           format: args.format as Format,
           output: args.output,
           verbose: args.verbose,
@@ -127,16 +136,17 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .alias('h', 'help')
     .wrap(Math.min(110, process.stdout.columns || 100))
-    .fail((msg, err, y) => {
-      if (err) throw err;
-      void y;
-      process.stderr.write(`tlsflight: ${msg}\nRun 'tlsflight --help' for usage.\n`);
-      code = EXIT_USAGE;
+    .fail((msg, err) => {
+      throw err ?? new UsageError(msg);
     })
     .exitProcess(false);
   try {
     await parser.parseAsync();
   } catch (err) {
+    if (err instanceof UsageError || (err as Error).name === 'YError') {
+      process.stderr.write(`tlsflight: ${(err as Error).message.replace(/\n\s*/g, ' ')}\nRun 'tlsflight --help' for usage.\n`);
+      return EXIT_USAGE;
+    }
     process.stderr.write(`tlsflight: internal error: ${(err as Error).message}\n`);
     if (debug) process.stderr.write(`${(err as Error).stack}\n`);
     return 70;

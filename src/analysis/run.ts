@@ -2,7 +2,7 @@ import { readCapture, sourceSize } from '../capture/open.js';
 import type { CaptureInfo } from '../capture/types.js';
 import { isoTime } from './result.js';
 import { Analyzer } from './analyzer.js';
-import { summarize } from './summary.js';
+import { SummaryBuilder } from './summary.js';
 import { SCHEMA_VERSION, type CaptureSummary, type ConnectionResult, type Report } from '../report/model.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -34,8 +34,10 @@ export interface RunOptions {
 export async function analyzeCaptures(paths: string[], opts: RunOptions = {}): Promise<Report> {
   const keep = opts.keep ?? true;
   const connections: ConnectionResult[] = [];
+  const summary = new SummaryBuilder();
   const analyzer = new Analyzer({
     onConnection: (c) => {
+      summary.add(c);
       if (keep) connections.push(c);
       opts.onConnection?.(c);
     },
@@ -89,7 +91,7 @@ export async function analyzeCaptures(paths: string[], opts: RunOptions = {}): P
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'tlsflight', version: TOOL_VERSION },
     captures,
-    summary: summarize(connections, analyzer.stats.udp),
+    summary: summary.result(analyzer.stats.udp),
     packets: analyzer.stats,
     connections,
     warnings,

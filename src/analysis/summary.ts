@@ -1,8 +1,9 @@
 import type { ConnectionResult, Summary } from '../report/model.js';
 
-export function summarize(conns: ConnectionResult[], udpPackets: number): Summary {
-  const s: Summary = {
-    connections: conns.length,
+/** Builds the summary one connection at a time, so streamed reports need not keep connections. */
+export class SummaryBuilder {
+  private readonly s: Summary = {
+    connections: 0,
     tlsConnections: 0,
     nonTlsConnections: 0,
     byKind: { full: 0, 'resumed-session-id': 0, 'resumed-ticket': 0, 'resumed-psk': 0, unknown: 0 },
@@ -17,23 +18,26 @@ export function summarize(conns: ConnectionResult[], udpPackets: number): Summar
     earlyDataOffered: 0,
     alerts: 0,
     versions: {},
-    udpPackets,
+    udpPackets: 0,
   };
-  let known = 0;
-  let resumedOfOffered = 0;
-  for (const c of conns) {
+  private known = 0;
+  private resumedOfOffered = 0;
+
+  add(c: ConnectionResult): void {
+    const s = this.s;
+    s.connections++;
     if (!c.tls) {
       s.nonTlsConnections++;
-      continue;
+      return;
     }
     s.tlsConnections++;
     s.byKind[c.kind]++;
     const resumed = c.kind === 'resumed-session-id' || c.kind === 'resumed-ticket' || c.kind === 'resumed-psk' || c.resumed === true;
     if (resumed) s.resumed++;
-    if (c.kind !== 'unknown' || c.resumed !== null) known++;
+    if (c.kind !== 'unknown' || c.resumed !== null) this.known++;
     if (c.offered && c.offered.length > 0) {
       s.offeredResumption++;
-      if (resumed) resumedOfOffered++;
+      if (resumed) this.resumedOfOffered++;
     }
     if (c.rejected === true) s.rejected++;
     if (c.complete === true) s.complete++;
@@ -44,9 +48,19 @@ export function summarize(conns: ConnectionResult[], udpPackets: number): Summar
     const v = c.version ?? 'unknown';
     s.versions[v] = (s.versions[v] ?? 0) + 1;
   }
-  s.resumptionRateOffered = s.offeredResumption > 0 ? round4(resumedOfOffered / s.offeredResumption) : null;
-  s.resumptionRateAll = known > 0 ? round4(s.resumed / known) : null;
-  return s;
+
+  result(udpPackets: number): Summary {
+    const s = { ...this.s, byKind: { ...this.s.byKind }, versions: { ...this.s.versions }, udpPackets };
+    s.resumptionRateOffered = s.offeredResumption > 0 ? round4(this.resumedOfOffered / s.offeredResumption) : null;
+    s.resumptionRateAll = this.known > 0 ? round4(s.resumed / this.known) : null;
+    return s;
+  }
+}
+
+export function summarize(conns: ConnectionResult[], udpPackets: number): Summary {
+  const b = new SummaryBuilder();
+  for (const c of conns) b.add(c);
+  return b.result(udpPackets);
 }
 
 function round4(x: number): number {

@@ -92,15 +92,16 @@ export interface RawHandshake {
 /**
  * Plaintext handshake messages of a direction stream, found by walking TLS records directly
  * (independent of TlsStream): handshake records are concatenated until the first
- * ChangeCipherSpec or application-data record, then split into messages.
+ * ChangeCipherSpec (or, with `throughCcs`, past it: TLS 1.3 compatibility CCS before a second
+ * ClientHello) or application-data record, then split into messages.
  */
-export function plaintextHandshakes(bytes: Uint8Array): RawHandshake[] {
+export function plaintextHandshakes(bytes: Uint8Array, opts: { throughCcs?: boolean } = {}): RawHandshake[] {
   const hs: number[] = [];
   let p = 0;
   while (p + 5 <= bytes.length) {
     const type = bytes[p];
     const len = (bytes[p + 3] << 8) | bytes[p + 4];
-    if (type === 20 || type === 23) break;
+    if (type === 23 || (type === 20 && !opts.throughCcs)) break;
     if (type === 22) for (let i = 0; i < len; i++) hs.push(bytes[p + 5 + i]);
     p += 5 + len;
   }
@@ -128,8 +129,8 @@ export function connectionStreams(name: string, n: number): { client: DirectionS
 }
 
 /** First handshake message of `type` sent in a direction, or throws. */
-export function handshakeOf(stream: DirectionStream, type: number, nth = 0): Uint8Array {
-  const found = plaintextHandshakes(stream.bytes).filter((m) => m.type === type);
+export function handshakeOf(stream: DirectionStream, type: number, nth = 0, throughCcs = false): Uint8Array {
+  const found = plaintextHandshakes(stream.bytes, { throughCcs }).filter((m) => m.type === type);
   if (found.length <= nth) throw new Error(`no handshake message of type ${type} (#${nth})`);
   return found[nth].body;
 }

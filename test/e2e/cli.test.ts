@@ -1,0 +1,133 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, sample } from '../helpers/analyze.js';
+
+const BIN = join(ROOT, 'bin', 'tlsflight.js');
+const tmp = mkdtempSync(join(tmpdir(), 'tlsflight-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function run(args: string[], input?: Buffer) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('tlsflight CLI', () => {
+  it('prints a summary and a connection table', () => {
+    const r = run(['analyze', sample('tls12-session-id.pcap')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/2 TLS connections/);
+    expect(r.out).toMatch(/1 resumed by session ID/);
+    expect(r.out).toContain('C:CH ▸ S:SH,CCS,Fin ▸ C:CCS,Fin');
+    // Not a terminal: no colour codes.
+    expect(r.out).not.toMatch(/\x1b\[/);
+  });
+
+  it('--format json prints the whole report with the documented connection fields', () => {
+    const r = run(['analyze', '--format', 'json', sample('tls13-psk.pcap')]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.schemaVersion).toBe(1);
+    const c = j.connections[1];
+    expect(c.client).toEqual({ ip: '127.0.0.1', port: expect.any(Number) });
+    expect(c.server).toEqual({ ip: '127.0.0.1', port: 44304 });
+    expect(c).toMatchObject({
+      transport: 'tcp',
+      version: 'TLS1.3',
+      sni: 'psk.tlsflight.test',
+      kind: 'resumed-psk',
+      offered: ['psk'],
+      rejected: false,
+      helloRetry: false,
+      earlyData: null,
+      complete: true,
+      reason: null,
+    });
+    expect(c.evidence).toContain('ServerHello pre_shared_key selected_identity=0');
+  });
+
+  it('--format jsonl streams one connection per line, then a summary line', () => {
+    const r = run(['analyze', '-f', 'jsonl', sample('mix.pcap')]);
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n').map((l) => JSON.parse(l));
+    const last = lines.pop();
+    expect(last.type).toBe('summary');
+    expect(lines.length).toBe(last.summary.connections);
+    expect(lines.every((l) => typeof l.id === 'number' && l.transport === 'tcp')).toBe(true);
+  });
+
+  it('-o writes the report to a file', () => {
+    const out = join(tmp, 'r.json');
+    const r = run(['analyze', '-f', 'json', '-o', out, sample('tls12-ticket.pcap')]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('');
+    expect(JSON.parse(readFileSync(out, 'utf8')).summary.byKind['resumed-ticket']).toBe(1);
+  });
+
+  it('reads standard input with -', () => {
+    const r = run(['analyze', '-f', 'json', '-'], readFileSync(sample('tls12-ticket.pcap')));
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.captures[0].file).toBe('(stdin)');
+    expect(j.summary.tlsConnections).toBe(2);
+  });
+
+  it('a missing file is one line on stderr and exit 2, no stack trace', () => {
+    const r = run(['analyze', join(tmp, 'nope.pcap')]);
+    expect(r.code).toBe(2);
+    expect(r.err.trim().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/nope\.pcap: no such file/);
+    expect(r.err).not.toMatch(/\bat .*\.js:\d+/);
+  });
+
+  it('a text file is rejected with exit 2 naming the file', () => {
+    const r = run(['analyze', sample('crafted/text.pcap')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/text\.pcap: not a pcap or pcapng capture/);
+  });
+
+  it('an empty file and a header-only file', () => {
+    const e = run(['analyze', sample('crafted/empty.pcap')]);
+    expect(e.code).toBe(2);
+    expect(e.err).toMatch(/empty file/);
+    const h = run(['analyze', sample('crafted/header-only.pcap')]);
+    expect(h.code).toBe(0);
+    expect(h.out).toMatch(/No TLS handshakes found/);
+  });
+
+  it('a corrupt record keeps the results before it and warns', () => {
+    const r = run(['analyze', '-f', 'json', sample('crafted/corrupt-length.pcap')]);
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/corrupt packet record .*results up to packet \d+ kept/);
+    expect(JSON.parse(r.out).summary.tlsConnections).toBe(1);
+  });
+
+  it('bad usage exits 2 with a hint', () => {
+    const a = run([]);
+    expect(a.code).toBe(2);
+    expect(a.err).toMatch(/command/);
+    const b = run(['analyze', '--format', 'xml', sample('mix.pcap')]);
+    expect(b.code).toBe(2);
+    expect(b.err).toMatch(/format/);
+    const c = run(['analyze']);
+    expect(c.code).toBe(2);
+  });
+
+  it('--help shows examples', () => {
+    const r = run(['analyze', '--help']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/Examples:/);
+    expect(r.out).toMatch(/--format/);
+  });
+
+  it('several files in one call are reported together and per file', () => {
+    const r = run(['analyze', '-f', 'json', sample('tls12-ticket.pcap'), sample('tls13-psk.pcap')]);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.captures.map((c: { file: string }) => c.file)).toEqual([sample('tls12-ticket.pcap'), sample('tls13-psk.pcap')]);
+    expect(j.summary.tlsConnections).toBe(4);
+    expect(new Set(j.connections.map((c: { file: string }) => c.file)).size).toBe(2);
+  });
+});
