@@ -1,5 +1,6 @@
 import { decodePacket, isSupportedLinkType } from '../net/decode.js';
 import { newPacket, type Packet } from '../net/types.js';
+import { ReassemblyBudget } from '../net/tcp-stream.js';
 import type { Frame } from '../capture/types.js';
 import type { ConnectionResult, PacketStats } from '../report/model.js';
 import { classify } from './classify.js';
@@ -39,6 +40,8 @@ export class Analyzer {
   private readonly flows = new Map<string, Connection>();
   private readonly issued = new IssuedRegistry();
   private readonly pkt: Packet = newPacket();
+  /** Out-of-order bytes held across all connections (see ReassemblyBudget). */
+  readonly budget = new ReassemblyBudget();
   private nextId = 1;
   private file = '';
   private nanos: () => boolean = () => false;
@@ -82,6 +85,7 @@ export class Analyzer {
         { ip: p.src.slice(), port: p.srcPort },
         { ip: p.dst.slice(), port: p.dstPort },
         (what, k, id) => (what === 'ticket' ? this.issued.issueTicket(k, id) : this.issued.issueSessionId(k, id)),
+        this.budget,
       );
       this.flows.set(key, conn);
     }

@@ -1,4 +1,4 @@
-import { TcpStream } from '../net/tcp-stream.js';
+import { ReassemblyBudget, TcpStream } from '../net/tcp-stream.js';
 import { HANDSHAKE_SHORT, HandshakeType, ContentType, versionName } from '../tls/constants.js';
 import { parseCertificate, parseClientHello, parseNewSessionTicket, parseServerHello, parseSslv2ClientHello } from '../tls/messages.js';
 import { TlsStream, type TlsEvents } from '../tls/record-stream.js';
@@ -23,9 +23,9 @@ class Direction {
   sentFinished = false;
   ccs = false;
 
-  constructor(events: TlsEvents) {
+  constructor(events: TlsEvents, budget?: ReassemblyBudget) {
     this.tls = new TlsStream(events);
-    this.tcp = new TcpStream(this.tls);
+    this.tcp = new TcpStream(this.tls, budget);
   }
 }
 
@@ -75,9 +75,10 @@ export class Connection {
     b: Endpoint,
     /** Told at once when a server issues a session ID or ticket, so later connections can be linked to it. */
     private readonly onIssued?: (what: 'session-id' | 'ticket', key: string, conn: number) => void,
+    budget?: ReassemblyBudget,
   ) {
     this.sides = [a, b];
-    this.dirs = [new Direction(this.events(0)), new Direction(this.events(1))];
+    this.dirs = [new Direction(this.events(0), budget), new Direction(this.events(1), budget)];
   }
 
   get settled(): boolean {
@@ -132,6 +133,7 @@ export class Connection {
     if (!this.trace.settled) {
       for (const d of this.dirs) d.tcp.flush();
     }
+    for (const d of this.dirs) d.tcp.discard();
     this.trace.closed = this.rst ? 'rst' : this.dirs[0].fin && this.dirs[1].fin ? 'fin' : null;
     this.trace.notTls = [this.dirs[0].tls.mode === 'off', this.dirs[1].tls.mode === 'off'];
     return this.trace;

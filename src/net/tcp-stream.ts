@@ -18,6 +18,17 @@ interface Pending {
 
 /** Out-of-order data held per direction before declaring a gap. */
 export const MAX_PENDING_BYTES = 512 * 1024;
+
+/**
+ * Out-of-order bytes held by all streams together. Thousands of connections each holding their
+ * own maximum would add up; past this budget a stream gives up on its hole at once.
+ */
+export class ReassemblyBudget {
+  used = 0;
+  constructor(readonly max = 32 * 1024 * 1024) {}
+}
+
+const UNLIMITED = new ReassemblyBudget(Number.POSITIVE_INFINITY);
 /** A sequence number further ahead than this is not part of this stream. */
 const MAX_AHEAD = 1 << 30;
 
@@ -41,7 +52,10 @@ export class TcpStream {
   private pending: Pending[] = [];
   private pendingBytes = 0;
 
-  constructor(private readonly consumer: StreamConsumer) {}
+  constructor(
+    private readonly consumer: StreamConsumer,
+    private readonly budget: ReassemblyBudget = UNLIMITED,
+  ) {}
 
   get hasPending(): boolean {
     return this.pending.length > 0;
@@ -104,14 +118,21 @@ export class TcpStream {
 
   /** Drops held segments: the reader no longer cares about this direction's bytes. */
   discard(): void {
+    this.budget.used -= this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
   }
 
   private hold(seq: number, data: Uint8Array, wire: number): void {
-    if (this.pendingBytes + data.length > MAX_PENDING_BYTES) {
+    if (this.pendingBytes + data.length > MAX_PENDING_BYTES || this.budget.used + data.length > this.budget.max) {
       // Too much waiting behind a hole: the hole is a loss, not a reordering.
       this.flush();
+      const rel = (seq - this.next) | 0;
+      if (rel > 0) {
+        this.gapBytes += rel;
+        this.consumer.onGap(rel);
+        this.next = seq;
+      }
       this.segment(seq, data, wire);
       return;
     }
@@ -121,6 +142,7 @@ export class TcpStream {
     while (i > 0 && ((this.pending[i - 1].seq - seq) | 0) > 0) i--;
     this.pending.splice(i, 0, p);
     this.pendingBytes += copy.length;
+    this.budget.used += copy.length;
   }
 
   private drain(): void {
@@ -130,6 +152,7 @@ export class TcpStream {
       if (rel > 0) return;
       this.pending.shift();
       this.pendingBytes -= p.data.length;
+      this.budget.used -= p.data.length;
       if (rel + p.wire <= 0) {
         this.retransmitted += p.wire;
         continue;
