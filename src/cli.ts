@@ -71,7 +71,7 @@ async function runAnalyze(a: AnalyzeArgs): Promise<number> {
   for (const cap of report.captures) {
     if (cap.error === null) continue;
     // A file that yielded nothing is unusable input (exit 2); one cut short keeps its results.
-    const unusable = cap.packets === 0;
+    const unusable = !cap.usable;
     if (!a.quiet || unusable) {
       process.stderr.write(`tlsflight: ${cap.file}: ${cap.error}${unusable ? '' : ` (results up to packet ${cap.packets} kept)`}\n`);
     }

@@ -2,11 +2,19 @@ import { readCapture, sourceSize } from '../capture/open.js';
 import type { CaptureInfo } from '../capture/types.js';
 import { isoTime } from './result.js';
 import { Analyzer } from './analyzer.js';
+import { isSupportedLinkType } from '../net/decode.js';
 import { SummaryBuilder } from './summary.js';
 import { SCHEMA_VERSION, type CaptureSummary, type ConnectionResult, type Report } from '../report/model.js';
 import { TOOL_VERSION } from '../version.js';
 
 const LINK_NAMES: Record<number, string> = {
+  9: 'PPP',
+  10: 'FDDI',
+  105: 'IEEE802_11',
+  127: 'IEEE802_11_RADIOTAP',
+  147: 'USER0',
+  192: 'PPI',
+  220: 'USB_LINUX_MMAPPED',
   0: 'NULL',
   1: 'ETHERNET',
   12: 'RAW',
@@ -47,6 +55,7 @@ export async function analyzeCaptures(paths: string[], opts: RunOptions = {}): P
   for (const path of paths) {
     const total = sourceSize(path);
     const name = path === '-' ? '(stdin)' : path;
+    const unsupportedBefore = analyzer.stats.unsupportedLink;
     let live: CaptureInfo | null = null;
     analyzer.startFile(name, () => live !== null && live.interfaces.some((i) => i.subMicrosecond === true));
     const result = await readCapture(path, (f) => analyzer.frame(f), {
@@ -55,6 +64,15 @@ export async function analyzeCaptures(paths: string[], opts: RunOptions = {}): P
     });
     analyzer.endFile();
     const info = result.info;
+    let error = result.problem ? result.problem.message : null;
+    let usable = !(result.problem?.fatal ?? false) && info.packets > 0;
+    const unsupported = analyzer.stats.unsupportedLink - unsupportedBefore;
+    if (info.packets > 0 && unsupported === info.packets) {
+      const types = [...new Set(info.interfaces.map((i) => i.linkType))].filter((t) => !isSupportedLinkType(t));
+      error = `unsupported link type ${types.map((t) => `${t} (${linkTypeName(t)})`).join(', ')}: nothing could be analyzed`;
+      usable = false;
+    }
+    if (info.packets === 0 && !result.problem) usable = true;
     const nanos = info.interfaces.some((i) => i.subMicrosecond === true);
     const first = info.firstTs ? isoTime(info.firstTs.sec, info.firstTs.nsec, nanos) : null;
     const last = info.lastTs ? isoTime(info.lastTs.sec, info.lastTs.nsec, nanos) : null;
@@ -79,7 +97,8 @@ export async function analyzeCaptures(paths: string[], opts: RunOptions = {}): P
       truncatedPackets: info.truncatedPackets,
       droppedPackets: dropped,
       secretsBlocks: info.secretsBlocks,
-      error: result.problem ? result.problem.message : null,
+      error,
+      usable,
       warnings: info.warnings,
     });
   }

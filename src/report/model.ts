@@ -94,6 +94,8 @@ export interface CaptureSummary {
   secretsBlocks: number;
   /** A problem that ended the read early (results before it are kept), or made the file unreadable. */
   error: string | null;
+  /** False when nothing in the file could be analyzed (not a capture, empty, unsupported link type). */
+  usable: boolean;
   warnings: string[];
 }
 

@@ -1,9 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT, sample } from '../helpers/analyze.js';
+import { pcapFile } from '../helpers/build.js';
 
 const BIN = join(ROOT, 'bin', 'tlsflight.js');
 const tmp = mkdtempSync(join(tmpdir(), 'tlsflight-cli-'));
@@ -102,6 +103,14 @@ describe('tlsflight CLI', () => {
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/corrupt packet record .*results up to packet \d+ kept/);
     expect(JSON.parse(r.out).summary.tlsConnections).toBe(1);
+  });
+
+  it('an unsupported link type is a clear error naming it', () => {
+    const file = join(tmp, 'wifi.pcap');
+    writeFileSync(file, pcapFile([{ sec: 1, frac: 0, data: new Uint8Array(40) }], { linkType: 105 }));
+    const r = run(['analyze', file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/wifi\.pcap: unsupported link type 105 \(IEEE802_11\)/);
   });
 
   it('bad usage exits 2 with a hint', () => {
