@@ -1,11 +1,11 @@
 import { decodePacket, isSupportedLinkType } from '../net/decode.js';
-import { newPacket, type Packet } from '../net/types.js';
+import { formatIp, newPacket, type Packet } from '../net/types.js';
 import { ReassemblyBudget } from '../net/tcp-stream.js';
 import type { Frame } from '../capture/types.js';
 import type { ConnectionResult, PacketStats } from '../report/model.js';
 import { classify } from './classify.js';
 import { Connection } from './connection.js';
-import { IssuedRegistry } from './linker.js';
+import { IssuedRegistry, type IssueKind } from './linker.js';
 import { buildResult } from './result.js';
 import type { Side } from './types.js';
 
@@ -84,7 +84,7 @@ export class Analyzer {
         this.nextId++,
         { ip: p.src.slice(), port: p.srcPort },
         { ip: p.dst.slice(), port: p.dstPort },
-        (what, k, id) => (what === 'ticket' ? this.issued.issueTicket(k, id) : this.issued.issueSessionId(k, id)),
+        (c, what, key, lifetimeHint) => this.issue(c, what, key, lifetimeHint),
         this.budget,
       );
       this.flows.set(key, conn);
@@ -110,11 +110,25 @@ export class Analyzer {
     return tcp.synSeen ? tcp.isn !== p.seq : tcp.started;
   }
 
+  private issue(c: Connection, what: IssueKind, key: string, lifetimeHint: number | null): void {
+    const cs = c.trace.clientSide ?? 0;
+    const server = c.sides[cs === 0 ? 1 : 0];
+    const ch = c.trace.clientHellos[c.trace.clientHellos.length - 1];
+    this.issued.issue(what, key, {
+      conn: c.id,
+      serverIp: formatIp(server.ip),
+      serverPort: server.port,
+      sni: ch?.sni ?? null,
+      time: c.curTime,
+      lifetimeHint,
+    });
+  }
+
   private end(key: string, conn: Connection): void {
     this.flows.delete(key);
     const trace = conn.finish();
     const c = classify(trace, this.issued.excluding(conn.id));
-    this.opts.onConnection?.(buildResult(conn, trace, c, this.file, this.nanos()));
+    this.opts.onConnection?.(buildResult(conn, trace, c, this.file, this.nanos(), this.issued));
   }
 
   private countSkip(r: string, linkType: number): void {

@@ -3,6 +3,7 @@ import { HANDSHAKE_SHORT, HandshakeType, ContentType, versionName } from '../tls
 import { parseCertificate, parseClientHello, parseNewSessionTicket, parseServerHello, parseSslv2ClientHello } from '../tls/messages.js';
 import { TlsStream, type TlsEvents } from '../tls/record-stream.js';
 import type { HandshakeTrace, Side } from './types.js';
+import type { IssueKind } from './linker.js';
 
 /** Handshake events kept per connection; a hostile peer cannot make the list grow without end. */
 const MAX_EVENTS = 128;
@@ -68,13 +69,15 @@ export class Connection {
   // Context of the frame being processed, for event stamps.
   private curFrame = 0;
   private curMs = 0;
+  /** Capture time of the frame being processed, in seconds. */
+  curTime = 0;
 
   constructor(
     readonly id: number,
     a: Endpoint,
     b: Endpoint,
-    /** Told at once when a server issues a session ID or ticket, so later connections can be linked to it. */
-    private readonly onIssued?: (what: 'session-id' | 'ticket', key: string, conn: number) => void,
+    /** Told at once when a server issues a session ID or ticket, or a client offers a PSK identity. */
+    private readonly onIssued?: (conn: Connection, what: IssueKind, key: string, lifetimeHint: number | null) => void,
     budget?: ReassemblyBudget,
   ) {
     this.sides = [a, b];
@@ -115,6 +118,7 @@ export class Connection {
     if (wire > 0 && !this.trace.settled) {
       this.curFrame = frame;
       this.curMs = (sec - this.startSec) * 1000 + (nsec - this.startNsec) / 1e6;
+      this.curTime = sec + nsec / 1e9;
       d.tcp.segment(syn ? (seq + 1) >>> 0 : seq, payload, wire);
     }
     // Neither side speaks TLS (plain TCP, or STARTTLS never came): nothing more to read.
@@ -186,6 +190,7 @@ export class Connection {
         }
         if (t.clientHellos.length < 4) t.clientHellos.push(r.value);
         this.push(side, 'CH', t.clientHellos.length - 1);
+        for (const h of r.value.psk?.identityHashes ?? []) this.onIssued?.(this, 'psk', h, null);
         return;
       }
       case HandshakeType.ServerHello: {
@@ -210,7 +215,7 @@ export class Connection {
           this.is13 = versionName(this.version) === 'TLS1.3';
           // TLS 1.3: everything the server sends after its ServerHello is encrypted.
           if (this.is13) this.dirs[side].tls.encrypted = true;
-          else if (sh.sessionId !== '') this.onIssued?.('session-id', sh.sessionId, this.id);
+          else if (sh.sessionId !== '') this.onIssued?.(this, 'session-id', sh.sessionId, null);
         }
         return;
       }
@@ -225,7 +230,7 @@ export class Connection {
         const r = parseNewSessionTicket(body);
         if (r.ok) {
           if (t.tickets.length < 4) t.tickets.push(r.value);
-          this.onIssued?.('ticket', r.value.ticketHash, this.id);
+          this.onIssued?.(this, 'ticket', r.value.ticketHash, r.value.lifetimeHint);
         } else this.problem(side, r.error);
         break;
       }

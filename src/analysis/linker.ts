@@ -1,53 +1,59 @@
-import type { IssuedLookup } from './types.js';
-
 /** Entries remembered per kind; the oldest are forgotten first, so memory stays bounded. */
 const MAX_ENTRIES = 200_000;
+
+/** Where and when a server issued a session ID or ticket (or a client first offered a PSK identity). */
+export interface IssueRecord {
+  conn: number;
+  serverIp: string;
+  serverPort: number;
+  sni: string | null;
+  /** Capture time, seconds (fractional) since the epoch. */
+  time: number;
+  /** NewSessionTicket lifetime hint in seconds (tickets only). */
+  lifetimeHint: number | null;
+}
+
+export type IssueKind = 'session-id' | 'ticket' | 'psk';
+
+/** What the classifier may ask: which earlier connection issued this. */
+export interface IssuedLookup {
+  sessionIdOrigin(sessionId: string): number | null;
+  ticketOrigin(ticketHash: string): number | null;
+}
 
 /**
  * Session IDs and tickets servers issued, in capture order, so a later ClientHello can be traced to
  * the connection that issued what it offers. The first issuer wins: a resumed ServerHello echoes
- * the ID again and must not become its origin.
+ * the ID again and must not become its origin. TLS 1.3 tickets travel encrypted, so for PSK
+ * identities the first connection that offered one stands in for its origin.
  */
-export class IssuedRegistry implements IssuedLookup {
-  private readonly ids = new Map<string, number>();
-  private readonly tickets = new Map<string, number>();
+export class IssuedRegistry {
+  private readonly maps: Record<IssueKind, Map<string, IssueRecord>> = {
+    'session-id': new Map(),
+    ticket: new Map(),
+    psk: new Map(),
+  };
 
-  issueSessionId(id: string, conn: number): void {
-    remember(this.ids, id, conn);
+  issue(kind: IssueKind, key: string, rec: IssueRecord): void {
+    const map = this.maps[kind];
+    if (key === '' || map.has(key)) return;
+    if (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value as string);
+    map.set(key, rec);
   }
 
-  issueTicket(hash: string, conn: number): void {
-    remember(this.tickets, hash, conn);
-  }
-
-  sessionIdOrigin(id: string): number | null {
-    return this.ids.get(id) ?? null;
-  }
-
-  ticketOrigin(hash: string): number | null {
-    return this.tickets.get(hash) ?? null;
+  get(kind: IssueKind, key: string): IssueRecord | null {
+    return this.maps[kind].get(key) ?? null;
   }
 
   /** A view that never answers with the asking connection itself. */
   excluding(self: number): IssuedLookup {
+    const find = (kind: IssueKind, key: string) => {
+      const r = this.maps[kind].get(key);
+      return r === undefined || r.conn === self ? null : r.conn;
+    };
     return {
-      sessionIdOrigin: (id) => {
-        const o = this.ids.get(id);
-        return o === undefined || o === self ? null : o;
-      },
-      ticketOrigin: (h) => {
-        const o = this.tickets.get(h);
-        return o === undefined || o === self ? null : o;
-      },
+      sessionIdOrigin: (id) => find('session-id', id),
+      ticketOrigin: (h) => find('ticket', h),
     };
   }
-}
-
-function remember(map: Map<string, number>, key: string, conn: number): void {
-  if (key === '' || map.has(key)) return;
-  if (map.size >= MAX_ENTRIES) {
-    const oldest = map.keys().next().value as string;
-    map.delete(oldest);
-  }
-  map.set(key, conn);
 }

@@ -1,6 +1,7 @@
 import { formatIp } from '../net/types.js';
 import { alertName, cipherName } from '../tls/constants.js';
-import type { ConnectionResult, FlightJson } from '../report/model.js';
+import type { ConnectionResult, FlightJson, OriginJson } from '../report/model.js';
+import type { IssuedRegistry } from './linker.js';
 import type { Connection } from './connection.js';
 import type { Classification, HandshakeTrace, HsEvent, Side } from './types.js';
 
@@ -64,7 +65,45 @@ function round3(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
-export function buildResult(conn: Connection, t: HandshakeTrace, c: Classification, file: string, nanos: boolean): ConnectionResult {
+/** Where what the client offered came from, when the capture shows it. */
+function originOf(conn: Connection, t: HandshakeTrace, c: Classification, reg: IssuedRegistry): OriginJson | null {
+  const ch = t.clientHellos.length > 0 ? t.clientHellos[t.clientHellos.length - 1] : null;
+  if (!ch || !c.offered || c.offered.length === 0) return null;
+  const chEvent = t.events.find((e) => e.name === 'CH');
+  const chTime = conn.startSec + conn.startNsec / 1e9 + (chEvent ? chEvent.ms / 1000 : 0);
+  const candidates: [OriginJson['via'], string | null][] = [
+    ['ticket', c.offered.includes('ticket') ? ch.sessionTicketHash : null],
+    ['session-id', c.offered.includes('session-id') ? ch.sessionId : null],
+    ['psk', c.offered.includes('psk') ? (ch.psk?.identityHashes[0] ?? null) : null],
+  ];
+  const cs = t.clientSide ?? 0;
+  const server = conn.sides[cs === 0 ? 1 : 0];
+  const serverIp = formatIp(server.ip);
+  for (const [via, key] of candidates) {
+    if (!key) continue;
+    const rec = reg.get(via, key);
+    if (!rec || rec.conn === conn.id) continue;
+    return {
+      via,
+      connection: rec.conn,
+      server: { ip: rec.serverIp, port: rec.serverPort },
+      sni: rec.sni,
+      ageS: Math.round((chTime - rec.time) * 1000) / 1000,
+      lifetimeHint: rec.lifetimeHint,
+      sameServer: rec.serverIp === serverIp && rec.serverPort === server.port,
+    };
+  }
+  return null;
+}
+
+export function buildResult(
+  conn: Connection,
+  t: HandshakeTrace,
+  c: Classification,
+  file: string,
+  nanos: boolean,
+  reg: IssuedRegistry,
+): ConnectionResult {
   const cs: Side = t.clientSide ?? 0;
   const ss: Side = cs === 0 ? 1 : 0;
   const ch = t.clientHellos.length > 0 ? t.clientHellos[t.clientHellos.length - 1] : null;
@@ -102,6 +141,7 @@ export function buildResult(conn: Connection, t: HandshakeTrace, c: Classificati
     handshakeMs: c.handshakeMs,
     pskMode: c.pskMode,
     resumedFrom: c.resumedFrom,
+    origin: originOf(conn, t, c, reg),
     sessionId: { client: ch ? ch.sessionId || null : null, server: sh ? sh.sessionId || null : null },
     ticketOffered: ch && ch.sessionTicketHash ? { length: ch.sessionTicketLength ?? 0, hash: ch.sessionTicketHash } : null,
     psk: ch?.psk

@@ -43,11 +43,8 @@ export interface HandshakeTrace {
 export type Kind = 'full' | 'resumed-session-id' | 'resumed-ticket' | 'resumed-psk' | 'unknown';
 export type Offer = 'session-id' | 'ticket' | 'psk';
 
-/** Cross-connection memory the classifier may consult (tickets and session IDs issued earlier). */
-export interface IssuedLookup {
-  sessionIdOrigin(sessionId: string): number | null;
-  ticketOrigin(ticketHash: string): number | null;
-}
+export type { IssuedLookup } from './linker.js';
+import type { IssuedLookup } from './linker.js';
 
 export interface Classification {
   version: VersionName | null;

@@ -13,6 +13,19 @@ export interface EndpointJson {
   port: number;
 }
 
+/** The earlier connection that issued (or, for TLS 1.3 PSK, first offered) what this client offered. */
+export interface OriginJson {
+  via: 'ticket' | 'session-id' | 'psk';
+  connection: number;
+  server: EndpointJson;
+  sni: string | null;
+  /** Seconds from issue (or first offer) to this ClientHello. */
+  ageS: number;
+  /** NewSessionTicket lifetime hint, seconds (tickets only). */
+  lifetimeHint: number | null;
+  sameServer: boolean;
+}
+
 export interface FlightJson {
   from: 'client' | 'server' | 'unknown';
   /** Milliseconds from the connection's first packet to the flight's first message. */
@@ -58,6 +71,7 @@ export interface ConnectionResult {
   pskMode: 'psk_dhe_ke' | 'psk_ke' | null;
   /** Connection id that issued the session ID or ticket used, when in the capture. */
   resumedFrom: number | null;
+  origin: OriginJson | null;
   sessionId: { client: string | null; server: string | null };
   /** Non-empty ticket the client presented: length and a SHA-256 prefix (for matching). */
   ticketOffered: { length: number; hash: string } | null;
