@@ -85,14 +85,16 @@ export function classify(t: HandshakeTrace, issued: IssuedLookup = NO_HISTORY): 
     }
     if (ch.sessionTicketLength !== null && ch.sessionTicketLength > 0 && !is13) offered.push('ticket');
     if (ch.sessionTicketLength === 0) ev.push('empty SessionTicket extension: client supports tickets, holds none');
-    if (ch.psk) offered.push('psk');
+    // A PSK offered in the first ClientHello and dropped after an HRR was still offered.
+    if (t.clientHellos.some((c) => c.psk !== null)) offered.push('psk');
     out.offered = offered;
     if (maybeCompatId) {
       ev.push(
         'TLS 1.3-capable ClientHello with a 32-byte session ID never issued in this capture: a compatibility-mode random ID or a real TLS 1.2 resumption offer',
       );
     }
-    if (ch.earlyData) out.earlyData = 'offered';
+    // RFC 8446 §4.1.2: the ClientHello after an HRR must drop early_data, so look at all of them.
+    if (t.clientHellos.some((c) => c.earlyData)) out.earlyData = 'offered';
     if (ch.sslv2) ev.push('SSLv2-compatible ClientHello');
     (out as { maybeCompatId?: boolean }).maybeCompatId = maybeCompatId;
   } else {
@@ -308,7 +310,8 @@ function classify13(
         ev.push('ClientHello carries encrypted_client_hello: the outer PSK identities may be GREASE, not a resumption attempt');
       } else {
         out.rejected = true;
-        ev.push(`client offered psk (${ch!.psk!.identityCount} identit${ch!.psk!.identityCount === 1 ? 'y' : 'ies'}); server did a full handshake`);
+        const n = (ch?.psk ?? t.clientHellos.find((c) => c.psk)?.psk)?.identityCount ?? 0;
+        ev.push(`client offered psk (${n} identit${n === 1 ? 'y' : 'ies'}); server did a full handshake`);
       }
     } else if (out.offered) {
       out.rejected = false;

@@ -188,7 +188,11 @@ export class Connection {
           t.clientSide = side;
           t.roleBasis = 'client-hello';
         }
-        if (t.clientHellos.length < 4) t.clientHellos.push(r.value);
+        if (t.clientHellos.length >= 4) {
+          this.problem(side, 'more than 4 ClientHellos: later ones not analyzed');
+          return;
+        }
+        t.clientHellos.push(r.value);
         this.push(side, 'CH', t.clientHellos.length - 1);
         for (const h of r.value.psk?.identityHashes ?? []) this.onIssued?.(this, 'psk', h, null);
         return;
@@ -205,7 +209,11 @@ export class Connection {
           t.roleBasis = 'server-hello';
         }
         const sh = r.value;
-        if (t.serverHellos.length < 4) t.serverHellos.push(sh);
+        if (t.serverHellos.length >= 4) {
+          this.problem(side, 'more than 4 ServerHellos: later ones not analyzed');
+          return;
+        }
+        t.serverHellos.push(sh);
         this.push(side, sh.helloRetry ? 'HRR' : 'SH', t.serverHellos.length - 1);
         if (sh.helloRetry) {
           this.is13 = true;

@@ -145,9 +145,14 @@ export function buildResult(
     sessionId: { client: ch ? ch.sessionId || null : null, server: sh ? sh.sessionId || null : null },
     ticketOffered: ch && ch.sessionTicketHash ? { length: ch.sessionTicketLength ?? 0, hash: ch.sessionTicketHash } : null,
     psk: ch?.psk
-      ? { identities: ch.psk.identityCount, identityLengths: ch.psk.identityLengths, selected: sh?.pskSelected ?? null }
+      ? {
+          identities: ch.psk.identityCount,
+          identityLengths: ch.psk.identityLengths,
+          identityHashes: ch.psk.identityHashes,
+          selected: sh?.pskSelected ?? null,
+        }
       : sh && sh.pskSelected !== null
-        ? { identities: 0, identityLengths: [], selected: sh.pskSelected }
+        ? { identities: 0, identityLengths: [], identityHashes: [], selected: sh.pskSelected }
         : null,
     ticketIssued: t.tickets.length > 0,
     tickets: t.tickets.map((k) => ({ lifetimeHint: k.lifetimeHint, length: k.ticketLength, hash: k.ticketHash })),

@@ -4,6 +4,7 @@ import { isoTime } from './result.js';
 import { Analyzer } from './analyzer.js';
 import { isSupportedLinkType } from '../net/decode.js';
 import { SummaryBuilder } from './summary.js';
+import { FindingsBuilder } from './findings.js';
 import { SCHEMA_VERSION, type CaptureSummary, type ConnectionResult, type Report } from '../report/model.js';
 import { TOOL_VERSION } from '../version.js';
 
@@ -43,9 +44,11 @@ export async function analyzeCaptures(paths: string[], opts: RunOptions = {}): P
   const keep = opts.keep ?? true;
   const connections: ConnectionResult[] = [];
   const summary = new SummaryBuilder();
+  const findings = new FindingsBuilder();
   const analyzer = new Analyzer({
     onConnection: (c) => {
       summary.add(c);
+      findings.add(c);
       if (keep) connections.push(c);
       opts.onConnection?.(c);
     },
@@ -106,11 +109,16 @@ export async function analyzeCaptures(paths: string[], opts: RunOptions = {}): P
     warnings.push(`unsupported link type(s): ${[...analyzer.unsupportedLinkTypes].map(linkTypeName).join(', ')}; their packets were skipped`);
   }
   connections.sort((a, b) => a.id - b.id);
+  const sum = summary.result(analyzer.stats.udp);
+  const found = findings.findings();
   return {
     schemaVersion: SCHEMA_VERSION,
     tool: { name: 'tlsflight', version: TOOL_VERSION },
     captures,
-    summary: summary.result(analyzer.stats.udp),
+    summary: sum,
+    headline: findings.headline(sum, found),
+    findings: found,
+    servers: findings.serverStats(),
     packets: analyzer.stats,
     connections,
     warnings,

@@ -136,6 +136,11 @@ export class TcpStream {
       this.segment(seq, data, wire);
       return;
     }
+    // A retransmission of a segment already held adds nothing.
+    if (this.pending.some((q) => q.seq === seq && q.wire >= wire)) {
+      this.retransmitted += wire;
+      return;
+    }
     const copy = Uint8Array.prototype.slice.call(data) as Uint8Array;
     const p: Pending = { seq, data: copy, wire };
     let i = this.pending.length;

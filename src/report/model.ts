@@ -75,7 +75,7 @@ export interface ConnectionResult {
   sessionId: { client: string | null; server: string | null };
   /** Non-empty ticket the client presented: length and a SHA-256 prefix (for matching). */
   ticketOffered: { length: number; hash: string } | null;
-  psk: { identities: number; identityLengths: number[]; selected: number | null } | null;
+  psk: { identities: number; identityLengths: number[]; identityHashes: string[]; selected: number | null } | null;
   ticketIssued: boolean;
   tickets: { lifetimeHint: number; length: number; hash: string }[];
   alert: { from: 'client' | 'server' | 'unknown'; level: 'warning' | 'fatal' | string; description: string } | null;
@@ -146,11 +146,73 @@ export interface Summary {
   udpPackets: number;
 }
 
+export interface TimingStats {
+  n: number;
+  medianMs: number | null;
+  p90Ms: number | null;
+}
+
+/** Resumption outcome per server (address:port and SNI). */
+export interface ServerStats {
+  server: EndpointJson;
+  sni: string | null;
+  connections: number;
+  full: number;
+  resumed: { 'session-id': number; ticket: number; psk: number };
+  unknown: number;
+  offered: number;
+  rejected: number;
+  /** Resumed ÷ offered (null when nothing was offered). */
+  resumptionRate: number | null;
+  ticketsIssued: number;
+  sessionIdsIssued: number;
+  versions: Record<string, number>;
+  earlyData: { offered: number; rejected: number };
+  handshake: { full: TimingStats; resumed: TimingStats };
+  /** Median full minus median resumed handshake time. */
+  savingMs: number | null;
+  /** Round trips a resumption saves: 1 for TLS ≤ 1.2 (abbreviated handshake), 0 for TLS 1.3 without 0-RTT. */
+  savingRoundTrips: number | null;
+}
+
+export type FindingType =
+  | 'ticket-keys-not-shared'
+  | 'session-cache-not-shared'
+  | 'expired-ticket'
+  | 'expired-session'
+  | 'server-forgot-sessions'
+  | 'server-never-resumes'
+  | 'rejected-origin-unknown'
+  | 'server-never-issues'
+  | 'client-never-offers'
+  | 'tls13-ticket-reuse'
+  | 'early-data-rejected'
+  | 'ech-grease-psk';
+
+export interface Finding {
+  type: FindingType;
+  severity: 'problem' | 'warning' | 'info';
+  title: string;
+  /** What the capture shows and what it usually means, in plain language. */
+  explanation: string;
+  /** Configuration to look at (real directive names). */
+  hints: string[];
+  /** Connection ids the finding rests on (at most 50 listed; `count` has them all). */
+  connections: number[];
+  count: number;
+  server: EndpointJson | null;
+  sni: string | null;
+}
+
 export interface Report {
   schemaVersion: number;
   tool: { name: 'tlsflight'; version: string };
   captures: CaptureSummary[];
   summary: Summary;
+  /** One sentence: the state of resumption in this capture and its main problem. */
+  headline: string;
+  findings: Finding[];
+  servers: ServerStats[];
   packets: PacketStats;
   connections: ConnectionResult[];
   warnings: string[];

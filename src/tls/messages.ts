@@ -109,7 +109,11 @@ function clientExtension(ch: ClientHello, type: number, d: ByteReader): string |
     }
     case Ext.SupportedGroups: {
       const list = d.vec(2);
-      while (list.left >= 2) ch.supportedGroups.push(list.u16());
+      while (list.left >= 2) {
+        const g = list.u16();
+        if (isGrease(g)) ch.greaseSeen = true;
+        ch.supportedGroups.push(g);
+      }
       return list.bad ? 'malformed supported_groups extension' : null;
     }
     case Ext.KeyShare: {

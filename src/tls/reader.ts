@@ -14,8 +14,9 @@ export class ByteReader {
     this.pos = start;
   }
 
+  /** Bytes left; 0 once a read has failed, so loops over malformed vectors always end. */
   get left(): number {
-    return this.end - this.pos;
+    return this.bad ? 0 : this.end - this.pos;
   }
 
   private need(n: number): boolean {

@@ -125,12 +125,14 @@ export class TlsStream implements StreamConsumer {
   /** Could a TLS (or SSLv2 hello) record start at data[0]? Short segments get the benefit of the doubt. */
   private canStart(d: Uint8Array): boolean {
     const b0 = d[0];
-    if ((b0 & 0x80) !== 0) {
+    // An SSLv2 hello can only open a stream; later, a high first byte is just ciphertext.
+    if ((b0 & 0x80) !== 0 && this.mode === 'probe' && this.probed === 0 && this.records === 0) {
       // SSLv2 record header: 2-byte length, then CLIENT-HELLO (1) or SERVER-HELLO (4).
       if (d.length < 3) return false;
       const len = ((b0 & 0x7f) << 8) | d[1];
       return len >= 9 && (d[2] === 1 || d[2] === 4);
     }
+    if ((b0 & 0x80) !== 0) return false;
     if (b0 < ContentType.ChangeCipherSpec || b0 > ContentType.Heartbeat) return false;
     if (d.length >= 3) return plausibleHeader(b0, d[1], d[2]);
     return d.length < 2 || d[1] === 3;

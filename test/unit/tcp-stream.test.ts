@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_PENDING_BYTES, TcpStream, type StreamConsumer } from '../../src/net/tcp-stream.js';
+import { MAX_PENDING_BYTES, ReassemblyBudget, TcpStream, type StreamConsumer } from '../../src/net/tcp-stream.js';
 
 type Ev = { kind: 'data'; bytes: Buffer; start: boolean } | { kind: 'gap'; n: number };
 
@@ -312,13 +312,9 @@ describe('TcpStream holes', () => {
     expect(s.delivered).toBe(10 + MAX_PENDING_BYTES);
   });
 
-  // BUG: hold() flushes and then re-submits the segment via segment(); when nothing is pending and
-  // the one segment alone is larger than MAX_PENDING_BYTES, flush() changes nothing, the segment is
-  // still ahead, hold() is called again, and so on until "Maximum call stack size exceeded".
-  // Input: syn(0); segment(1, 10 bytes); segment(111, MAX_PENDING_BYTES + 1 bytes) (hole of 100).
-  // A 64 KiB IP packet cannot do this, but a TSO/GRO capture (IP total length 0, decoded up to the
-  // frame end) or a pcapng EPB can carry a segment that large.
-  it.fails('a single out-of-order segment larger than MAX_PENDING_BYTES is a gap then data, not a stack overflow', () => {
+  // Was a stack overflow (hold() → flush() → segment() → hold() … with nothing pending); fixed in
+  // dd4839f. Input: syn(0); segment(1, 10 bytes); segment(111, MAX_PENDING_BYTES + 1 bytes).
+  it('a single out-of-order segment larger than MAX_PENDING_BYTES is a gap then data, not a stack overflow', () => {
     const { s, r } = make();
     s.syn(0);
     seg(s, 1, pattern(10));
@@ -327,6 +323,33 @@ describe('TcpStream holes', () => {
     s.flush();
     expect(r.gaps).toEqual([100]);
     expect(s.delivered).toBe(10 + big.length);
+    expect(s.next).toBe(111 + big.length);
+  });
+
+  it('a shared ReassemblyBudget: a stream over the global budget gives up its hole; draining and discard() return bytes', () => {
+    const budget = new ReassemblyBudget(1000);
+    const a = new Recorder();
+    const b = new Recorder();
+    const sa = new TcpStream(a, budget);
+    const sb = new TcpStream(b, budget);
+    sa.syn(0);
+    sb.syn(0);
+    seg(sa, 101, pattern(800)); // hole 1..100, 800 held
+    expect(budget.used).toBe(800);
+    seg(sb, 51, pattern(300)); // would take the total to 1100: B declares its hole at once
+    expect(b.transcript).toBe(`<gap 50>${Buffer.from(pattern(300)).toString('latin1')}`);
+    expect(sb.hasPending).toBe(false);
+    expect(budget.used).toBe(800);
+    // A is untouched and still fills its hole normally.
+    expect(a.events).toEqual([]);
+    seg(sa, 1, pattern(100));
+    expect(a.gaps).toEqual([]);
+    expect(a.bytes.length).toBe(900);
+    expect(budget.used).toBe(0);
+    seg(sa, 2000, pattern(200));
+    expect(budget.used).toBe(200);
+    sa.discard();
+    expect(budget.used).toBe(0);
   });
 
   it('a keep-alive probe (seq = next-1, one byte) is ignored', () => {
