@@ -1,26 +1,29 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
+import { checkExpectations, parseExpectation, type Expectation } from './analysis/expect.js';
+import { buildFilter, type FilterOptions } from './analysis/filter.js';
 import { analyzeCaptures } from './analysis/run.js';
-import type { Report } from './report/model.js';
+import type { ConnectionResult, Report } from './report/model.js';
+import { buildDiff, renderDiffMarkdown, renderDiffText } from './report/diff.js';
+import { renderHtml } from './report/html.js';
 import { renderJson, renderJsonlLine, renderJsonlSummary } from './report/json.js';
+import { renderMarkdown } from './report/markdown.js';
 import { renderText } from './report/text.js';
+import { Progress } from './progress.js';
 import { TOOL_VERSION } from './version.js';
 
 export const EXIT_OK = 0;
+/** An --expect-resumption policy was not met. */
+export const EXIT_EXPECTATION = 1;
 export const EXIT_USAGE = 2;
 
-type Format = 'text' | 'json' | 'jsonl';
+const FORMATS = ['text', 'json', 'jsonl', 'markdown', 'html'] as const;
+type Format = (typeof FORMATS)[number];
 
-interface AnalyzeArgs {
-  captures: string[];
-  format: Format;
-  output?: string;
-  verbose: boolean;
-  limit: number;
-  color?: boolean;
-  quiet: boolean;
-  debug: boolean;
-}
+/** yargs drops a lone '-' argument; it stands for standard input, so it is carried under another name. */
+const STDIN_ARG = '\u0000stdin';
+
+class UsageError extends Error {}
 
 /** Writes to a file or stdout; resolves once everything is flushed. */
 class Out {
@@ -53,84 +56,205 @@ function useColor(flag: boolean | undefined, out: Out): boolean {
   return out.isTty;
 }
 
-async function runAnalyze(a: AnalyzeArgs): Promise<number> {
+function shellQuote(a: string): string {
+  return /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`;
+}
+
+interface CommonArgs {
+  format: Format;
+  output?: string;
+  limit: number;
+  color?: boolean;
+  quiet: boolean;
+  filter: ((c: ConnectionResult) => boolean) | null;
+  command: string;
+}
+
+function filterFrom(args: Record<string, unknown>): ((c: ConnectionResult) => boolean) | null {
+  // Repeating an option (--sni a --sni b) gives alternatives; options are not greedy arrays so
+  // they cannot swallow the capture file names that follow them.
+  const list = (k: string) => (args[k] === undefined ? undefined : ([] as unknown[]).concat(args[k]).map(String));
+  const o: FilterOptions = {
+    server: list('server'),
+    sni: list('sni'),
+    client: list('client'),
+    kind: list('kind')?.flatMap((k) => k.split(',')),
+    port: list('port')?.map(Number),
+  };
+  if (o.port?.some((p) => !Number.isInteger(p) || p < 0 || p > 65535)) throw new UsageError('--port takes port numbers (0-65535)');
+  const f = buildFilter(o);
+  if (f && 'error' in f) throw new UsageError(f.error);
+  return f;
+}
+
+async function analyzeOne(captures: string[], a: CommonArgs, onConnection?: (c: ConnectionResult) => void): Promise<Report> {
+  const progress = a.quiet ? null : Progress.forStderr(captures);
+  try {
+    return await analyzeCaptures(captures, {
+      keep: a.format !== 'jsonl',
+      filter: a.filter ?? undefined,
+      onConnection,
+      onProgress: progress ? (file, n, total) => progress.update(file, n, total) : undefined,
+    });
+  } finally {
+    progress?.done();
+  }
+}
+
+/** Reports read problems on stderr; returns EXIT_USAGE when a file yielded nothing. */
+function reportProblems(report: Report, quiet: boolean): number {
+  let code = EXIT_OK;
+  for (const cap of report.captures) {
+    if (cap.error !== null) {
+      // A file that yielded nothing is unusable input (exit 2); one cut short keeps its results.
+      if (!quiet || !cap.usable) {
+        process.stderr.write(`tlsflight: ${cap.file}: ${cap.error}${cap.usable ? ` (results up to packet ${cap.packets} kept)` : ''}\n`);
+      }
+      if (!cap.usable) code = EXIT_USAGE;
+    }
+    if (!quiet) for (const w of cap.warnings) process.stderr.write(`tlsflight: ${cap.file}: warning: ${w}\n`);
+  }
+  return code;
+}
+
+async function runAnalyze(captures: string[], a: CommonArgs, expectations: Expectation[], verbose: boolean): Promise<number> {
   const out = new Out(a.output);
-  const report: Report = await analyzeCaptures(a.captures, {
-    keep: a.format !== 'jsonl',
-    onConnection: a.format === 'jsonl' ? (c) => out.write(renderJsonlLine(c)) : undefined,
-  });
-  if (a.format === 'json') out.write(renderJson(report));
-  else if (a.format === 'jsonl') out.write(renderJsonlSummary(report));
-  else out.write(renderText(report, { color: useColor(a.color, out), verbose: a.verbose, limit: a.limit }));
+  const report = await analyzeOne(captures, a, a.format === 'jsonl' ? (c) => out.write(renderJsonlLine(c)) : undefined);
+  switch (a.format) {
+    case 'json':
+      out.write(renderJson(report));
+      break;
+    case 'jsonl':
+      out.write(renderJsonlSummary(report));
+      break;
+    case 'markdown':
+      out.write(renderMarkdown(report, { limit: a.limit, command: a.command }));
+      break;
+    case 'html':
+      out.write(renderHtml(report, { limit: a.limit, command: a.command, generatedAt: new Date().toISOString() }));
+      break;
+    default:
+      out.write(renderText(report, { color: useColor(a.color, out), verbose, limit: a.limit }));
+  }
   const err = await out.close();
   if (err) {
     process.stderr.write(`tlsflight: ${a.output}: ${err.message}\n`);
     return EXIT_USAGE;
   }
-  let code = EXIT_OK;
-  for (const cap of report.captures) {
-    if (cap.error === null) continue;
-    // A file that yielded nothing is unusable input (exit 2); one cut short keeps its results.
-    const unusable = !cap.usable;
-    if (!a.quiet || unusable) {
-      process.stderr.write(`tlsflight: ${cap.file}: ${cap.error}${unusable ? '' : ` (results up to packet ${cap.packets} kept)`}\n`);
-    }
-    if (unusable) code = EXIT_USAGE;
-  }
-  if (!a.quiet) {
-    for (const cap of report.captures) for (const w of cap.warnings) process.stderr.write(`tlsflight: ${cap.file}: warning: ${w}\n`);
+  const code = reportProblems(report, a.quiet);
+  if (code !== EXIT_OK) return code;
+  const short = checkExpectations(report, expectations);
+  for (const line of short) process.stderr.write(`tlsflight: expectation not met: ${line}\n`);
+  return short.length > 0 ? EXIT_EXPECTATION : EXIT_OK;
+}
+
+async function runDiff(before: string, after: string, a: CommonArgs): Promise<number> {
+  if (a.format === 'jsonl' || a.format === 'html') throw new UsageError(`diff writes text, json or markdown, not ${a.format}`);
+  const rb = await analyzeOne([before], a);
+  const ra = await analyzeOne([after], a);
+  const code = Math.max(reportProblems(rb, a.quiet), reportProblems(ra, a.quiet));
+  const d = buildDiff(rb, ra);
+  const out = new Out(a.output);
+  out.write(a.format === 'json' ? JSON.stringify(d, null, 2) + '\n' : a.format === 'markdown' ? renderDiffMarkdown(d, a.command) : renderDiffText(d));
+  const err = await out.close();
+  if (err) {
+    process.stderr.write(`tlsflight: ${a.output}: ${err.message}\n`);
+    return EXIT_USAGE;
   }
   return code;
 }
 
-/** yargs drops a lone '-' argument; it stands for standard input, so it is carried under another name. */
-const STDIN_ARG = '\u0000stdin';
+function commonOptions<T>(y: Argv<T>) {
+  return y
+    .option('format', { alias: 'f', choices: FORMATS, default: 'text' as Format, describe: 'report format' })
+    .option('output', { alias: 'o', type: 'string', describe: 'write the report to FILE instead of stdout' })
+    .option('limit', { type: 'number', default: 50, describe: 'text/markdown/html: connections listed (0 = all)' })
+    .option('server', { type: 'string', describe: 'only connections to this server (ip, ip:port, [v6]:port)' })
+    .option('sni', { type: 'string', describe: 'only connections whose SNI matches (glob: *.example.com)' })
+    .option('client', { type: 'string', describe: 'only connections from this client (ip or ip:port)' })
+    .option('kind', { type: 'string', describe: 'only these outcomes: full, resumed, resumed-session-id, resumed-ticket, resumed-psk, unknown, rejected' })
+    .option('port', { type: 'number', describe: 'only connections to this server port (repeat for several)' })
+    .option('color', { type: 'boolean', describe: 'colour the text report (default: when stdout is a terminal and NO_COLOR is unset)' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no warnings or progress on stderr' })
+    .option('debug', { type: 'boolean', default: false, describe: 'show stack traces of internal errors' });
+}
 
-class UsageError extends Error {}
+function common(args: Record<string, unknown>, command: string): CommonArgs {
+  const limit = args.limit as number;
+  return {
+    format: args.format as Format,
+    output: args.output as string | undefined,
+    limit: Number.isFinite(limit) && limit >= 0 ? Math.floor(limit) : 50,
+    color: args.color as boolean | undefined,
+    quiet: args.quiet as boolean,
+    filter: filterFrom(args),
+    command,
+  };
+}
+
+function capturePath(c: string): string {
+  return c === STDIN_ARG ? '-' : c;
+}
 
 /** Runs the command line; resolves to the exit code. Never throws for bad input or usage. */
 export async function main(rawArgv: string[]): Promise<number> {
   const argv = rawArgv.map((a) => (a === '-' ? STDIN_ARG : a));
+  const command = ['tlsflight', ...rawArgv.map(shellQuote)].join(' ');
   let code = EXIT_OK;
-  let debug = argv.includes('--debug');
+  const debug = rawArgv.includes('--debug');
   const parser = yargs(argv)
     .scriptName('tlsflight')
-    .usage('$0 <command> [options]\n\nClassify every TLS handshake in a packet capture.')
+    .usage('$0 <command> [options]\n\nClassify every TLS handshake in a packet capture: full, resumed by session ID, ticket or PSK, and why resumption failed.')
     .command(
       'analyze <captures..>',
       'Analyze capture files (pcap, pcapng, gzip-compressed, or - for stdin)',
       (y) =>
-        y
+        commonOptions(y)
           .positional('captures', { type: 'string', array: true, describe: 'capture files; - reads standard input', demandOption: true })
-          .option('format', { alias: 'f', choices: ['text', 'json', 'jsonl'] as const, default: 'text' as Format, describe: 'report format' })
-          .option('output', { alias: 'o', type: 'string', describe: 'write the report to FILE instead of stdout' })
           .option('verbose', { alias: 'v', type: 'boolean', default: false, describe: 'text: flights, evidence and details per connection' })
-          .option('limit', { type: 'number', default: 50, describe: 'text: connections listed (0 = all)' })
-          .option('color', { type: 'boolean', describe: 'colour the text report (default: when stdout is a terminal and NO_COLOR is unset)' })
-          .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no warnings on stderr' })
-          .option('debug', { type: 'boolean', default: false, describe: 'show stack traces of internal errors' })
-          .example('$0 analyze capture.pcap', 'summary and connection table')
+          .option('expect-resumption', {
+            type: 'string',
+            describe: 'exit 1 when resumed ÷ offered falls below RATIO (0.8 or 80%), overall or per server as SERVER=RATIO (SNI glob or address)',
+          })
+          .example('$0 analyze capture.pcap', 'summary, findings and connection table')
           .example('$0 analyze -v --limit 0 capture.pcapng', 'every connection with its flights and evidence')
+          .example('$0 analyze -f markdown -o incident.md capture.pcap', 'a report to paste into an incident ticket')
+          .example('$0 analyze -f html -o report.html capture.pcap', 'a self-contained HTML report with charts')
           .example('$0 analyze -f json -o report.json a.pcap b.pcap.gz', 'machine-readable report of two captures')
+          .example("$0 analyze --sni '*.example.com' --kind rejected capture.pcap", 'only rejected resumptions to example.com hosts')
+          .example("$0 analyze --expect-resumption 0.9 --expect-resumption 'api.example.com=95%' cap.pcap", 'fail (exit 1) below a resumption rate')
           .example('tcpdump -i any -w - port 443 | $0 analyze -f jsonl -', 'stream results from a live capture'),
       async (args) => {
-        debug = args.debug;
-        const captures = (args.captures as string[]).map((c) => (c === STDIN_ARG ? '-' : c));
+        const captures = (args.captures as string[]).map(capturePath);
         if (captures.length === 0) throw new UsageError('name at least one capture file (or - for standard input)');
         if (captures.filter((c) => c === '-').length > 1) throw new UsageError('standard input (-) can be read only once');
-        code = await runAnalyze({
-          captures,
-          format: args.format as Format,
-          output: args.output,
-          verbose: args.verbose,
-          limit: Number.isFinite(args.limit) && args.limit >= 0 ? Math.floor(args.limit) : 50,
-          color: args.color,
-          quiet: args.quiet,
-          debug: args.debug,
-        });
+        const exps: Expectation[] = [];
+        const specs = args['expect-resumption'] === undefined ? [] : ([] as unknown[]).concat(args['expect-resumption']).map(String);
+        for (const spec of specs) {
+          const e = parseExpectation(spec);
+          if ('error' in e) throw new UsageError(e.error);
+          exps.push(e);
+        }
+        code = await runAnalyze(captures, common(args, command), exps, args.verbose);
       },
     )
-    .demandCommand(1, 'name a command: analyze')
+    .command(
+      'diff <before> <after>',
+      'Compare two captures: resumption rate per server, handshake times, findings that appeared or disappeared',
+      (y) =>
+        commonOptions(y)
+          .positional('before', { type: 'string', demandOption: true, describe: 'capture before the change' })
+          .positional('after', { type: 'string', demandOption: true, describe: 'capture after the change' })
+          .example('$0 diff before.pcap after.pcap', 'what a server configuration change did')
+          .example('$0 diff -f markdown before.pcap after.pcap', 'the same, to paste into a ticket'),
+      async (args) => {
+        const before = capturePath(String(args.before));
+        const after = capturePath(String(args.after));
+        if (before === '-' && after === '-') throw new UsageError('standard input (-) can be read only once');
+        code = await runDiff(before, after, common(args, command));
+      },
+    )
+    .demandCommand(1, 'name a command: analyze or diff')
     .strict()
     .version(TOOL_VERSION)
     .help()

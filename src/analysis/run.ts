@@ -37,6 +37,8 @@ export interface RunOptions {
   onConnection?: (c: ConnectionResult) => void;
   keep?: boolean;
   onProgress?: (file: string, bytesRead: number, total: number | null) => void;
+  /** Only connections passing this count anywhere in the report. */
+  filter?: (c: ConnectionResult) => boolean;
 }
 
 /** Analyzes capture files one after the other into one report. */
@@ -47,6 +49,7 @@ export async function analyzeCaptures(paths: string[], opts: RunOptions = {}): P
   const findings = new FindingsBuilder();
   const analyzer = new Analyzer({
     onConnection: (c) => {
+      if (opts.filter && !opts.filter(c)) return;
       summary.add(c);
       findings.add(c);
       if (keep) connections.push(c);

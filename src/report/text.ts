@@ -92,6 +92,22 @@ export function renderText(r: Report, o: TextOptions): string {
   if (s.incomplete) extra.push(`${s.incomplete} incomplete`);
   L.push(`Versions: ${extra.join('; ')}`);
   L.push('');
+  L.push(bold(r.headline));
+  if (r.findings.length > 0) {
+    L.push('');
+    L.push(bold('Findings:'));
+    const mark: Record<string, string> = { problem: paint(o.color, '31', 'PROBLEM'), warning: paint(o.color, '33', 'WARNING'), info: 'info' };
+    for (const f of r.findings) {
+      const ids = f.connections.length > 0 ? `  [#${f.connections.slice(0, 8).join(', #')}${f.count > 8 ? ', …' : ''}]` : '';
+      L.push(`  ${mark[f.severity]}  ${f.title}${ids}`);
+      if (o.verbose) {
+        L.push(`           ${f.explanation}`);
+        for (const h of f.hints) L.push(`           → ${h}`);
+      }
+    }
+    if (!o.verbose) L.push('  (--verbose explains each finding and what to check)');
+  }
+  L.push('');
 
   const tls = r.connections.filter((c) => c.tls);
   const shown = o.limit > 0 ? tls.slice(0, o.limit) : tls;
