@@ -8,7 +8,9 @@
 //   clienthello, role, connection   whether both saw the handshake at all, and who the client is
 // Output: a table of disagreements, per-file counts, and a final summary line. Exit 0 even with
 // disagreements (it is a report); exit 1 if tlsflight crashes or prints invalid JSON.
-// Plain Node >= 20, built-ins only. Env: TSHARK (tshark binary), CROSSCHECK_JOBS (parallelism, 2).
+// Usage: node scripts/crosscheck.mjs [CAPTURE|DIR ...]   (default: samples/ and ../shared/corpus/)
+// Plain Node >= 20, built-ins only. Env: TSHARK (tshark binary), TLSFLIGHT_BIN (default
+// bin/tlsflight.js), CROSSCHECK_JOBS (files in flight, default 2).
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join, relative, resolve } from 'node:path';
@@ -16,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = resolve(here, '..');
-const BIN = join(repo, 'bin', 'tlsflight.js');
+const BIN = process.env.TLSFLIGHT_BIN ? resolve(process.env.TLSFLIGHT_BIN) : join(repo, 'bin', 'tlsflight.js');
 const ROOTS = [
   { dir: join(repo, 'samples'), label: 'samples', filter: (n) => /\.(pcap|pcapng|gz)$/i.test(n) },
   { dir: resolve(repo, '..', 'shared', 'corpus'), label: 'corpus', filter: (n) => !/\.(md|txt)$/i.test(n) },
@@ -135,7 +137,8 @@ function versionName(v) {
     case 0x0304:
       return 'TLS1.3';
     default:
-      if ((n & 0xff00) === 0x7f00 || (n & 0xfff0) === 0xfb10 || n === 0x7e01 || n === 0x7e02) return 'TLS1.3';
+      // TLS 1.3 drafts (0x7fxx), Facebook's (0xfb1x) and Chrome's 2017 experiments (0x7e01-0x7e03).
+      if ((n & 0xff00) === 0x7f00 || (n & 0xfff0) === 0xfb10 || (n >= 0x7e01 && n <= 0x7e03)) return 'TLS1.3';
       return `0x${n.toString(16).padStart(4, '0')}`;
   }
 }
@@ -147,8 +150,8 @@ const offers13 = (versions) => versions.some((v) => versionName(v) === 'TLS1.3')
 const TSHARK_FILTER =
   'tcp && (tls.handshake.type == 1 || tls.handshake.type == 2 || (tls.handshake.type == 4 && tls.record.version == 0x0002))';
 
-function tsharkArgs(file, ports) {
-  const a = ['-r', file, '-n', '-o', 'tcp.reassemble_out_of_order:TRUE', '-o', 'tls.desegment_ssl_records:TRUE'];
+function tsharkArgs(file, ports, ooo) {
+  const a = ['-r', file, '-n', '-o', `tcp.reassemble_out_of_order:${ooo ? 'TRUE' : 'FALSE'}`, '-o', 'tls.desegment_ssl_records:TRUE'];
   for (const p of ports) a.push('-d', `tcp.port==${p},tls`);
   a.push('-Y', TSHARK_FILTER, '-T', 'json', '--no-duplicate-keys');
   return a;
@@ -197,8 +200,10 @@ function parseHello(m) {
   const sv = ext(43) ? collect(ext(43).obj, 'tls.handshake.extensions.supported_version').map((x) => parseInt(x, 16)) : [];
   const psk = ext(41);
   const sidLenRaw = first(m['tls.handshake.session_id_length']);
+  const hsLen = first(m['tls.handshake.length']);
   return {
     kind: type === 1 ? 'CH' : 'SH',
+    hsLength: hsLen === undefined ? null : Number(hsLen),
     sslv2,
     legacyVersion: sslv2 && type === 4 ? 0x0002 : m['tls.handshake.version'] ? parseInt(first(m['tls.handshake.version']), 16) : null,
     random: hex(first(m['tls.handshake.random'])),
@@ -220,8 +225,8 @@ function lastOf(layers, name) {
 }
 
 /** Runs tshark; returns { hellos: [...], error } with one entry per ClientHello/ServerHello. */
-async function tsharkHellos(file, ports = []) {
-  const r = await run(TSHARK, tsharkArgs(file, ports));
+async function tsharkHellos(file, ports = [], ooo = true) {
+  const r = await run(TSHARK, tsharkArgs(file, ports, ooo));
   let packets;
   try {
     packets = JSON.parse(r.stdout || '[]');
@@ -229,6 +234,7 @@ async function tsharkHellos(file, ports = []) {
     return { hellos: [], error: `tshark output not JSON (exit ${r.code}): ${r.stderr.trim().split('\n').pop()}` };
   }
   const hellos = [];
+  let short = 0;
   for (const p of packets) {
     const L = p._source?.layers ?? {};
     const frame = Number(L.frame?.['frame.number']);
@@ -256,10 +262,16 @@ async function tsharkHellos(file, ports = []) {
     for (const m of handshakeObjects(arr(L.tls))) {
       const h = parseHello(m);
       if (!h) continue;
+      // A hello shorter than the fixed fields (version, random, session ID length, ...) is not one:
+      // tshark dissects past the message end (e.g. a 0-length "ServerHello"); leave it out.
+      if (!h.sslv2 && h.hsLength !== null && h.hsLength < 38) {
+        short++;
+        continue;
+      }
       hellos.push({ ...h, frame, stream, src, dst, sport, dport, from: ep(src, sport), to: ep(dst, dport), malformed });
     }
   }
-  return { hellos, error: null };
+  return { hellos, error: null, short };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -408,37 +420,72 @@ function assign(conns, hellos) {
 }
 
 async function checkFile(file, label) {
-  const res = { file, label, rows: [], compared: 0, skipped: null, crash: null, note: null };
-  const [f, t1] = await Promise.all([tlsflight(file), tsharkHellos(file)]);
+  const res = { file, label, rows: [], compared: 0, skipped: null, crash: null, notes: [] };
+  let [f, t1] = await Promise.all([tlsflight(file), tsharkHellos(file)]);
   if (f.crash) {
-    res.crash = f.crash;
-    return res;
+    // Other people rebuild dist/ while this runs: a half-written build looks like a crash. Retry once.
+    await new Promise((r) => setTimeout(r, 2000));
+    const again = await tlsflight(file);
+    if (again.crash) {
+      res.crash = f.crash;
+      return res;
+    }
+    res.notes.push(`tlsflight failed once (${f.crash.slice(0, 80)}), passed on retry`);
+    res.flaky = true;
+    f = again;
   }
   if (f.unreadable) {
     res.skipped = f.unreadable;
     return res;
   }
-  if (t1.error) res.note = t1.error;
+  if (t1.error) res.notes.push(t1.error);
+  if (t1.short) res.notes.push(`tshark: ${t1.short} hello(s) shorter than the fixed fields ignored`);
   const conns = f.report.connections.filter((c) => (c.transport ?? 'tcp') === 'tcp');
   const sawHello = (c) => (c.offered !== null && c.offered !== undefined) || c.version != null;
+  const pairOf = (c) => pairKey(ep(c.client.ip, c.client.port), ep(c.server.ip, c.server.port));
+
+  // What tshark is missing for a connection tlsflight read a hello in: 0 = nothing.
+  const lack = (c, hs) => {
+    const ch = hs.some((h) => h.kind === 'CH');
+    const sh = hs.some((h) => h.kind === 'SH');
+    return (c.offered != null && !ch ? 1 : 0) + (c.version != null && !sh ? 1 : 0);
+  };
   let hellos = t1.hellos;
   let { got, orphans } = assign(conns, hellos);
 
-  // Second pass: tshark did not dissect some handshakes tlsflight saw (non-standard port).
-  const missing = conns.filter((c) => sawHello(c) && got.get(c).length === 0);
-  const ports = [...new Set(missing.map((c) => c.server.port))].sort((a, b) => a - b);
-  if (ports.length) {
-    const t2 = await tsharkHellos(file, ports);
-    if (!t2.error) {
-      const haveKeys = new Set(hellos.map((h) => pairKey(h.from, h.to)));
-      hellos = [...hellos, ...t2.hellos.filter((h) => !haveKeys.has(pairKey(h.from, h.to)))].sort((a, b) => a.frame - b.frame);
-      ({ got, orphans } = assign(conns, hellos));
-      res.decodeAs = ports;
+  // tshark missed hellos tlsflight read: try again with the server ports decoded as TLS (tshark
+  // only knows well-known ports), then also without out-of-order reassembly (which makes tshark
+  // hold back data after odd SYN/ACKs). A pair's hellos are replaced only if the pass sees more.
+  const passes = [
+    { ooo: true, decode: true, why: 'decode-as' },
+    { ooo: false, decode: true, why: 'decode-as, out-of-order reassembly off' },
+  ];
+  for (const pass of passes) {
+    const deficient = conns.filter((c) => sawHello(c) && lack(c, got.get(c)) > 0);
+    if (!deficient.length) break;
+    const ports = [...new Set(deficient.map((c) => c.server.port))].sort((a, b) => a - b);
+    const t = await tsharkHellos(file, ports, pass.ooo);
+    if (t.error) continue;
+    const trial = assign(conns, t.hellos).got;
+    const better = new Set();
+    for (const c of deficient) {
+      const before = lack(c, got.get(c));
+      const after = lack(c, trial.get(c));
+      if (after < before) better.add(pairOf(c));
     }
+    if (!better.size) continue;
+    hellos = [...hellos.filter((h) => !better.has(pairKey(h.from, h.to))), ...t.hellos.filter((h) => better.has(pairKey(h.from, h.to)))];
+    hellos.sort((a, b) => a.frame - b.frame);
+    ({ got, orphans } = assign(conns, hellos));
+    const which = conns.filter((c) => better.has(pairOf(c))).map((c) => `#${c.id}`);
+    res.notes.push(`tshark ${pass.why} (tcp ${ports.join(',')}) for ${which.join(',')}`);
   }
 
   // Session IDs a server handed out (non-HRR ServerHello), for the compat-mode rule.
-  const issued = hellos.filter((h) => h.kind === 'SH' && h.random !== HRR_RANDOM && h.sid !== '');
+  // (A TLS 1.3 ServerHello only echoes the compatibility ID; it issues nothing.)
+  const issued = hellos.filter(
+    (h) => h.kind === 'SH' && h.random !== HRR_RANDOM && h.sid !== '' && versionName(h.supportedVersions[0] ?? h.legacyVersion) !== 'TLS1.3',
+  );
   const issuedBefore = (sid, frame) => sid !== '' && issued.some((h) => h.sid === sid && h.frame < frame);
 
   for (const c of conns) {
@@ -480,9 +527,10 @@ async function checkFile(file, label) {
 // main
 
 function loadKnown() {
-  // Optional: scripts/crosscheck-known.json = [{ "file": "substring", "field": "...", "cause": "..." }]
-  // tags matching rows with a cause (they still count as disagreements unless cause starts with
-  // "explained:").
+  // Optional scripts/crosscheck-known.json: [{ "file", "conn"?, "field"?, "tag", "note" }], the
+  // verdicts found so far. A matching row gets the tag in the cause column (it still counts); the
+  // notes of matched entries are printed under the table, and entries nothing matched any more are
+  // listed (fixed, or the capture changed).
   try {
     return JSON.parse(readFileSync(KNOWN_FILE, 'utf8'));
   } catch {
@@ -491,7 +539,18 @@ function loadKnown() {
 }
 
 const files = [];
-for (const r of ROOTS) {
+const args = process.argv.slice(2);
+// Optional arguments: only these captures / folders (e.g. to re-check one file after a fix).
+for (const a of args) {
+  const p = resolve(a);
+  if (!existsSync(p)) {
+    console.log(`crosscheck: ${a} not found`);
+    process.exit(2);
+  }
+  if (statSync(p).isDirectory()) for (const f of walk(p, (n) => !/\.(md|txt|json|keys)$/i.test(n))) files.push({ file: f, label: relative(process.cwd(), f) });
+  else files.push({ file: p, label: relative(process.cwd(), p) });
+}
+for (const r of args.length ? [] : ROOTS) {
   if (!existsSync(r.dir)) {
     console.log(`crosscheck: ${r.dir} not found, skipped`);
     continue;
@@ -499,15 +558,32 @@ for (const r of ROOTS) {
   for (const f of walk(r.dir, r.filter)) files.push({ file: f, label: `${r.label}/${relative(r.dir, f)}` });
 }
 
+function newestMtime(dir) {
+  let t = 0;
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = statSync(p);
+    t = Math.max(t, st.isDirectory() ? newestMtime(p) : st.mtimeMs);
+  }
+  return t;
+}
+
+const distBefore = newestMtime(join(repo, 'dist'));
 const known = loadKnown();
 const results = await pool(files, JOBS, ({ file, label }) => checkFile(file, label));
+const matched = new Set();
 for (const res of results) {
   for (const row of res.rows) {
     if (row.cause) continue;
     const k = known.find((x) => res.label.includes(x.file) && (!x.field || x.field === row.field) && (!x.conn || row.conn.includes(x.conn)));
-    if (k) row.cause = k.cause;
+    if (k) {
+      row.cause = k.tag;
+      matched.add(k);
+    }
   }
 }
+const checkedLabels = results.filter((r) => !r.crash && !r.skipped).map((r) => r.label);
+const stale = known.filter((k) => !matched.has(k) && checkedLabels.some((l) => l.includes(k.file)));
 
 const all = results.flatMap((r) => r.rows.map((row) => ({ label: r.label, ...row })));
 const isExplained = (row) => typeof row.cause === 'string' && row.cause.startsWith('explained:');
@@ -522,6 +598,16 @@ if (table.length) {
   console.log('');
 } else {
   console.log('no disagreements\n');
+}
+if (matched.size) {
+  console.log(`known causes (${relative(process.cwd(), KNOWN_FILE)}):`);
+  for (const k of known.filter((x) => matched.has(x))) console.log(`  ${k.tag}  ${k.file}${k.conn ? ` ${k.conn}` : ''}: ${k.note}`);
+  console.log('');
+}
+if (stale.length) {
+  console.log('known entries no longer seen (fixed?):');
+  for (const k of stale) console.log(`  ${k.tag}  ${k.file}${k.conn ? ` ${k.conn}` : ''}${k.field ? ` ${k.field}` : ''}`);
+  console.log('');
 }
 
 console.log('per file:');
@@ -546,10 +632,13 @@ for (const r of results) {
   const d = r.rows.length - e;
   disagreements += d;
   explained += e;
-  const extra = [r.decodeAs ? `decode-as tcp ${r.decodeAs.join(',')}` : null, r.note].filter(Boolean).join('; ');
+  const extra = r.notes.join('; ');
   console.log(`  ${d ? 'DIFF' : 'ok'.padEnd(4)}     ${r.label}: ${r.compared} conns, ${d} disagreements${e ? `, ${e} explained` : ''}${extra ? `  (${extra})` : ''}`);
 }
 if (explained) console.log(`explained differences (TLS 1.3 compat-mode session ID never issued in the capture): ${explained}, listed above, not counted`);
+if (newestMtime(join(repo, 'dist')) !== distBefore) {
+  console.log('warning: dist/ was rebuilt while this ran; results may mix two builds (run again for a clean picture)');
+}
 if (crashes) console.log(`tlsflight crashed or printed invalid JSON on ${crashes} file(s)`);
 console.log(`crosscheck: ${checked} files, ${compared} connections compared, ${disagreements} disagreements`);
 process.exit(crashes ? 1 : 0);

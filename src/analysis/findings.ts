@@ -281,7 +281,7 @@ export class FindingsBuilder {
       out.push({
         type: 'tls13-ticket-reuse',
         severity: 'warning',
-        title: `One TLS 1.3 ticket offered by ${e.g.count} connections${e.overlapping ? ', some at the same time' : ''}`,
+        title: `One TLS 1.3 ticket offered by ${e.g.count} connections to ${endpointText(e.server)}${e.sni ? ` (${e.sni})` : ''}${e.overlapping ? ', some at the same time' : ''}`,
         explanation: `The same pre_shared_key identity appears in ${e.g.count} ClientHellos to ${endpointText(e.server)}${e.sni ? ` (${e.sni})` : ''}. RFC 8446 (§4.6.1, Appendix C.4) asks clients to use each ticket once, since reuse lets connections be linked to each other and widens 0-RTT replay exposure. A client that caches one session and hands it to parallel connections does this.`,
         hints: ['client side: take a fresh ticket per connection (OpenSSL: SSL_SESSION is single-use in TLS 1.3; keep the newest session per connection)'],
         connections: e.g.ids,

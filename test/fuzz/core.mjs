@@ -6,7 +6,8 @@
 // Everything is deterministic: a case is a pure function of (seed, case index) and the seed corpus,
 // so a failure printed as `seed=S case=I` reproduces with `node scripts/fuzz.mjs --seed S --case I`.
 
-import { readFileSync, readdirSync, existsSync, writeFileSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, writeFileSync, mkdirSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { gzipSync, gunzipSync, constants as zc } from 'node:zlib';
 
@@ -91,17 +92,36 @@ export class Rng {
 
 const pad4 = (n) => (n + 3) & ~3;
 
-/** Committed captures: samples/*.pcap and samples/crafted/*.pcap (sorted: case generation depends on the order). */
+/**
+ * Captures directly in samples/ and samples/crafted/, committed ones only when git can say (files
+ * other engineers are still adding would otherwise change what a seed means). Sorted: case
+ * generation depends on the order.
+ */
+export function corpusFiles(root) {
+  const ok = (rel) => /^samples\/(crafted\/)?[^/]+\.(pcap|pcapng|gz)$/.test(rel);
+  try {
+    const out = execFileSync('git', ['ls-files', '-z', 'samples'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const files = out.split('\0').filter(ok).sort();
+    if (files.length > 0) return files;
+  } catch {
+    // not a git checkout: fall back to the directories
+  }
+  const files = [];
+  for (const dir of ['samples', 'samples/crafted']) {
+    if (!existsSync(join(root, dir))) continue;
+    for (const n of readdirSync(join(root, dir))) if (ok(`${dir}/${n}`)) files.push(`${dir}/${n}`);
+  }
+  return files.sort();
+}
+
+/** The seed corpus: committed captures plus pcapng twins made from them. */
 export function loadCorpus(root) {
   const seeds = [];
-  const dirs = [join(root, 'samples'), join(root, 'samples', 'crafted')];
-  for (const dir of dirs) {
-    if (!existsSync(dir)) continue;
-    for (const name of readdirSync(dir).sort()) {
-      if (!/\.(pcap|pcapng|gz)$/.test(name)) continue;
-      const path = join(dir, name);
+  for (const rel0 of corpusFiles(root)) {
+    {
+      const path = join(root, rel0);
       const bytes = readFileSync(path);
-      const rel = path.slice(root.length + 1);
+      const rel = rel0;
       const keysPath = path.replace(/\.pcap$/, '.keys');
       const keys = existsSync(keysPath) ? readFileSync(keysPath) : null;
       seeds.push({ name: rel, bytes, keys });
@@ -907,9 +927,11 @@ function resegment(rng, { a }) {
   const overlap = rng.chance(0.3);
   const lie = rng.chance(0.15); // overlapping retransmissions carry different bytes
   let segs = 0;
+  let size = 24;
   for (const u of L.units) {
     const rec = a.bytes.subarray(u.start, u.end);
-    if (!u.packet || rec.length < 16) {
+    size += rec.length;
+    if (!u.packet || rec.length < 16 || size > MAX_CASE_BYTES / 2) {
       out.push(Buffer.from(rec));
       continue;
     }
@@ -942,6 +964,7 @@ function resegment(rng, { a }) {
       H.le ? rh.writeUInt32LE(plen, 8) : rh.writeUInt32BE(plen, 8);
       H.le ? rh.writeUInt32LE(plen, 12) : rh.writeUInt32BE(plen, 12);
       out.push(rh, h, piece);
+      size += rh.length + h.length;
       segs++;
       p = Math.max(p, start + len);
     }
@@ -1080,6 +1103,9 @@ function synthPacket(rng, i) {
   return b;
 }
 
+/** Inputs are cut to this size: bigger ones only cost time. */
+const MAX_CASE_BYTES = 256 * 1024;
+
 export const STRATEGIES = {
   bitflip,
   byteset,
@@ -1138,7 +1164,7 @@ export function makeCase(corpus, seed, index, opts = {}) {
     strategies.push(name);
     notes.push(r.note);
     // Keep cases small: huge splices of splices buy nothing but time.
-    const bytes = r.bytes.length > 512 * 1024 ? r.bytes.subarray(0, 512 * 1024) : r.bytes;
+    const bytes = r.bytes.length > MAX_CASE_BYTES ? r.bytes.subarray(0, MAX_CASE_BYTES) : r.bytes;
     cur = { bytes, layout: d + 1 < depth ? describe(bytes) : null };
     if (name === 'garbage') break;
   }
@@ -1167,10 +1193,12 @@ function chunkPlan(rng, size) {
     [10, 'fixed7'],
     [43, 'random'],
   ]);
+  // Tiny chunks cost a write() per byte or three: keep them to inputs where that stays fast.
+  const big = size > 48 * 1024;
   if (kind === 'whole') return { kind: 'whole' };
-  if (kind === 'fixed1') return size > 200_000 ? { kind: 'fixed', n: 61 } : { kind: 'fixed', n: 1 };
-  if (kind === 'fixed7') return { kind: 'fixed', n: 7 };
-  return { kind: 'random', max: rng.pick([3, 16, 256, 4096, 65536]), seed: rng.u32() };
+  if (kind === 'fixed1') return { kind: 'fixed', n: big ? 61 : 1 };
+  if (kind === 'fixed7') return { kind: 'fixed', n: big ? 67 : 7 };
+  return { kind: 'random', max: rng.pick(big ? [256, 4096, 65536] : [3, 16, 256, 4096, 65536]), seed: rng.u32() };
 }
 
 export function describeCase(c) {
@@ -1269,10 +1297,14 @@ export async function runFiles(api, c, dir) {
     writeFileSync(p, bytes);
     return p;
   });
-  const report = await api.analyzeCaptures(paths);
-  const text = api.renderText(report, { color: false, verbose: true, limit: 0 });
-  const json = api.renderJson(report);
-  return { report, text, json, paths };
+  try {
+    const report = await api.analyzeCaptures(paths);
+    const text = api.renderText(report, { color: false, verbose: true, limit: 0 });
+    const json = api.renderJson(report);
+    return { report, text, json };
+  } finally {
+    for (const p of paths) rmSync(p, { force: true });
+  }
 }
 
 /** Runs one case; returns { ms } or throws (the error names the broken invariant). */
