@@ -333,7 +333,7 @@ function fmt(v) {
   return String(v);
 }
 
-function compareConn(c, v, rows, ctx) {
+function compareConn(c, v, rows) {
   // c: tlsflight connection; v: tshark view. Pushes { field, ours, theirs, cause } rows.
   const add = (field, ours, theirs, cause = null) => rows.push({ field, ours: fmt(ours), theirs: fmt(theirs), cause });
   const fOffered = c.offered;
@@ -388,7 +388,6 @@ function compareConn(c, v, rows, ctx) {
     const tSel = v.sh ? v.sh.pskSelected : null;
     if (fSel !== tSel) add('psk.selected', fSel, tSel);
   }
-  void ctx;
 }
 
 // ---------------------------------------------------------------------------------------------

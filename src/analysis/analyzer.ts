@@ -35,9 +35,12 @@ export class Analyzer {
     malformed: 0,
     truncated: 0,
     unsupportedLink: 0,
+    afterClose: 0,
   };
   readonly unsupportedLinkTypes = new Set<number>();
   private readonly flows = new Map<string, Connection>();
+  /** 4-tuples of connections ended by FIN or RST, so their late retransmissions are recognised. */
+  private readonly closedFlows = new Set<string>();
   private readonly issued = new IssuedRegistry();
   private readonly pkt: Packet = newPacket();
   /** Out-of-order bytes held across all connections (see ReassemblyBudget). */
@@ -56,7 +59,8 @@ export class Analyzer {
 
   frame(f: Frame): void {
     const p = this.pkt;
-    const r = decodePacket(f.linkType, f.data, p);
+    // A frame captured whole cannot be missing IP payload: a longer IP length is bogus, not a cut.
+    const r = decodePacket(f.linkType, f.data, p, f.data.length < f.origLen);
     if (r !== 'ok') {
       this.countSkip(r, f.linkType);
       return;
@@ -80,6 +84,12 @@ export class Analyzer {
     if (!conn) {
       // Bare ACKs, FINs and RSTs of a connection already ended (or never seen) carry nothing to analyze.
       if (!syn && p.payloadLength === 0) return;
+      // Retransmissions after a connection closed are stragglers, not a new connection.
+      if (!syn && this.closedFlows.has(key)) {
+        this.stats.afterClose++;
+        return;
+      }
+      if (syn) this.closedFlows.delete(key);
       conn = new Connection(
         this.nextId++,
         { ip: p.src.slice(), port: p.srcPort },
@@ -97,6 +107,7 @@ export class Analyzer {
 
   /** Ends every open connection (end of a capture file). */
   endFile(): void {
+    this.closedFlows.clear();
     const open = [...this.flows.entries()].sort((x, y) => x[1].id - y[1].id);
     for (const [key, conn] of open) this.end(key, conn);
   }
@@ -126,6 +137,10 @@ export class Analyzer {
 
   private end(key: string, conn: Connection): void {
     this.flows.delete(key);
+    if (conn.closed) {
+      if (this.closedFlows.size >= MAX_CLOSED_FLOWS) this.closedFlows.delete(this.closedFlows.values().next().value as string);
+      this.closedFlows.add(key);
+    }
     const trace = conn.finish();
     const c = classify(trace, this.issued.excluding(conn.id));
     this.opts.onConnection?.(buildResult(conn, trace, c, this.file, this.nanos(), this.issued));
@@ -155,6 +170,8 @@ export class Analyzer {
     }
   }
 }
+
+const MAX_CLOSED_FLOWS = 65_536;
 
 function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;

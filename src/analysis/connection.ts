@@ -199,12 +199,16 @@ export class Connection {
       }
       case HandshakeType.ServerHello: {
         const r = parseServerHello(body);
+        if (t.roleBasis === null) {
+          t.clientSide = side === 0 ? 1 : 0;
+          t.roleBasis = 'server-message';
+        }
         if (!r.ok) {
           this.problem(side, r.error);
           this.push(side, 'SH?');
           return;
         }
-        if (t.roleBasis === null) {
+        if (t.roleBasis === 'server-message') {
           t.clientSide = side === 0 ? 1 : 0;
           t.roleBasis = 'server-hello';
         }
@@ -227,6 +231,19 @@ export class Connection {
         }
         return;
       }
+      case HandshakeType.NewSessionTicket:
+      case HandshakeType.ServerKeyExchange:
+      case HandshakeType.ServerHelloDone:
+      case HandshakeType.HelloVerifyRequest:
+      case HandshakeType.CertificateStatus:
+        // Only a server sends these: enough to tell the roles when no hello was seen.
+        if (t.roleBasis === null) {
+          t.clientSide = side === 0 ? 1 : 0;
+          t.roleBasis = 'server-message';
+        }
+        break;
+    }
+    switch (type) {
       case HandshakeType.Certificate: {
         const r = parseCertificate(body);
         if (r.ok) {
@@ -270,11 +287,11 @@ export class Connection {
     const d = this.dirs[side];
     this.push(side, 'CCS');
     d.ccs = true;
-    // TLS 1.3 sends a dummy ChangeCipherSpec (even before a second ClientHello): it switches nothing.
-    const maybe13 = this.serverHelloDone || this.is13
-      ? this.is13
-      : this.trace.clientHellos.some((c) => c.supportedVersions.some((v) => versionName(v) === 'TLS1.3'));
-    if (!maybe13) d.tls.encrypted = true;
+    // TLS 1.3 sends a dummy ChangeCipherSpec (even before a second ClientHello): it switches
+    // nothing. When the version is not known yet (no ServerHello seen), what follows a CCS is
+    // encrypted in either version — TLS ≤ 1.2 Finished, or TLS 1.3 early/encrypted data — so it is
+    // treated as encrypted; only a HelloRetryRequest, which would have been seen, brings plaintext.
+    if (!this.is13) d.tls.encrypted = true;
   }
 
   private onEncrypted(side: Side, type: number): void {

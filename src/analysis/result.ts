@@ -8,9 +8,13 @@ import type { Classification, HandshakeTrace, HsEvent, Side } from './types.js';
 /** Events that repeat per record and read better counted: `Enc×3`. */
 const COUNTED = new Set(['Enc', 'App', 'Early']);
 
+/** Largest |seconds| a JS Date can show (±8.64e15 ms); corrupt captures carry larger timestamps. */
+const MAX_DATE_SEC = 8.64e12;
+
 export function isoTime(sec: number, nsec: number, nanos: boolean): string {
-  const base = new Date(sec * 1000).toISOString().slice(0, 19);
   const frac = nanos ? String(nsec).padStart(9, '0') : String(Math.floor(nsec / 1000)).padStart(6, '0');
+  if (!Number.isFinite(sec) || Math.abs(sec) > MAX_DATE_SEC) return `epoch+${sec}.${frac}s`;
+  const base = new Date(sec * 1000).toISOString().slice(0, 19);
   return `${base}.${frac}Z`;
 }
 

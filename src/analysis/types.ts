@@ -19,7 +19,7 @@ export interface HsEvent {
 export interface HandshakeTrace {
   /** Which side is the client, when known, and what said so. */
   clientSide: Side | null;
-  roleBasis: 'syn' | 'client-hello' | 'server-hello' | null;
+  roleBasis: 'syn' | 'client-hello' | 'server-hello' | 'server-message' | null;
   events: HsEvent[];
   clientHellos: ClientHello[];
   serverHellos: ServerHello[];

@@ -20,6 +20,12 @@ const ETH_QINQ = 0x88a8;
 const ETH_QINQ_OLD = 0x9100;
 const ETH_PPPOE = 0x8864;
 
+/**
+ * Whether an IP length beyond the captured bytes means "cut by the snaplen" (true) or a bogus
+ * length in a whole frame (false: clamp to the frame). Set per call by decodePacket.
+ */
+let ipLengthTrusted = true;
+
 export function isSupportedLinkType(lt: number): boolean {
   return (
     lt === LinkType.NULL ||
@@ -50,7 +56,8 @@ function ethertypeToIp(t: number): number {
  * Decodes link, IP and TCP/UDP headers of one frame into `out` (reused across calls).
  * Returns 'ok' when `out` describes a TCP or UDP packet.
  */
-export function decodePacket(linkType: number, d: Uint8Array, out: Packet): Skip {
+export function decodePacket(linkType: number, d: Uint8Array, out: Packet, cut = true): Skip {
+  ipLengthTrusted = cut;
   let off = 0;
   let ipv = 0;
   switch (linkType) {
@@ -132,7 +139,8 @@ function decodeIpv4(d: Uint8Array, off: number, out: Packet): Skip {
   out.ipVersion = 4;
   out.src = d.subarray(off + 12, off + 16);
   out.dst = d.subarray(off + 16, off + 20);
-  const end = total === 0 ? d.length : off + total;
+  let end = total === 0 ? d.length : off + total;
+  if (end > d.length && !ipLengthTrusted) end = d.length;
   return decodeTransport(d, d[off + 9], off + ihl, end, out);
 }
 
@@ -145,7 +153,8 @@ function decodeIpv6(d: Uint8Array, off: number, out: Packet): Skip {
   out.src = d.subarray(off + 8, off + 24);
   out.dst = d.subarray(off + 24, off + 40);
   // Payload length 0 is a jumbogram or a TSO capture: the frame is the only bound.
-  const end = payloadLen === 0 ? d.length : off + 40 + payloadLen;
+  let end = payloadLen === 0 ? d.length : off + 40 + payloadLen;
+  if (end > d.length && !ipLengthTrusted) end = d.length;
   let p = off + 40;
   // Extension headers, bounded: each one advances p by at least 8 bytes.
   for (;;) {

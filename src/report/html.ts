@@ -692,10 +692,10 @@ const MAX_TIMELINE_MARKS = 600;
 const MAX_TIMELINE_ROWS = 40;
 
 function timelineChart(r: Report, shownIds: Set<number>): string {
-  const h: string[] = [
-    '<figure id="chart-timeline">\n<figcaption>Timeline of connections <span class="muted">— start time relative to the capture start; bar length is the connection’s duration (at least a few pixels)</span></figcaption>\n',
-  ];
   const conns = r.connections.filter((c) => isoMs(c.start) !== null);
+  const h: string[] = [
+    `<figure id="chart-timeline">\n<figcaption>Timeline of connections <span class="muted">— start time relative to the capture start; a bar spans the connection’s duration (at least a few pixels)${conns.length <= ONE_ROW_PER_CONNECTION ? ', the number beside it is the handshake time' : ''}</span></figcaption>\n`,
+  ];
   if (conns.length === 0) return h.join('') + '<p class="muted">No connections.</p></figure>\n';
   const starts = conns.map((c) => isoMs(c.start) as number);
   const capStarts = r.captures.map((c) => isoMs(c.firstTime)).filter((x): x is number => x !== null);
@@ -907,11 +907,18 @@ function connectionsSection(r: Report, shown: ConnectionResult[]): string {
   return h.join('');
 }
 
+const ROLE_BASIS: Record<string, string> = {
+  syn: 'the SYN',
+  'client-hello': 'the ClientHello',
+  'server-hello': 'the ServerHello',
+  'server-message': 'a message only a server sends',
+};
+
 function connectionDetail(c: ConnectionResult, drawLadder: boolean): string {
   const facts: [string, string][] = [];
   facts.push(['Capture', `<span class="mono">${esc(c.file)}</span>, frames ${c.firstFrame}–${c.lastFrame}`]);
   facts.push(['Started', `<span class="mono">${esc(c.start)}</span>, lasted ${esc(ms(c.durationMs))} ms${c.closed ? `, closed by ${c.closed.toUpperCase()}` : ', not closed in the capture'}`]);
-  facts.push(['Roles', c.roleBasis ? `client decided by the ${esc(c.roleBasis === 'syn' ? 'SYN' : c.roleBasis === 'client-hello' ? 'ClientHello' : 'ServerHello')}` : 'guessed (first sender)']);
+  facts.push(['Roles', c.roleBasis ? `client decided by ${esc(ROLE_BASIS[c.roleBasis] ?? c.roleBasis)}` : 'guessed (first sender)']);
   if (c.tls) {
     facts.push(['Outcome', `${esc(kindLabel(c))}${c.rejected === true ? ' — <span class="rej-tag">offer REJECTED</span>' : ''}${c.complete === false ? ' (incomplete)' : ''}`]);
     facts.push(['Cipher', esc(c.cipher ?? '–')]);
@@ -960,7 +967,10 @@ function connectionDetail(c: ConnectionResult, drawLadder: boolean): string {
   } else if (c.resumedFrom !== null) {
     left.push(`<h4>Origin</h4><p>Resumes the session of ${connLinkPlain(c.resumedFrom)}.</p>`);
   } else if (c.offered && c.offered.length > 0) {
-    left.push('<h4>Origin</h4><p class="muted">The offered session was issued before the capture started (or elsewhere).</p>');
+    left.push(
+      `<h4>Origin</h4><p class="muted">The capture does not show where the offered ${c.offered.join(' / ')} came from` +
+        `${c.version === 'TLS1.3' ? ' (TLS 1.3 tickets travel encrypted)' : ' (issued before the capture started, or on a connection not captured)'}.</p>`,
+    );
   }
   if (c.certificate) {
     const cert = c.certificate;
@@ -1002,7 +1012,7 @@ function ladder(c: ConnectionResult): string {
   const W = 540;
   const cx = 120;
   const sx = 420;
-  const headH = 44;
+  const headH = 56;
   const lines = flights.map((f) => wrapMessages(f.messages));
   const heights = lines.map((l) => 30 + l.length * 14);
   const H = headH + heights.reduce((a, b) => a + b, 0) + 16;
@@ -1014,7 +1024,8 @@ function ladder(c: ConnectionResult): string {
   out.push(`<text class="lbl" x="${cx}" y="14" text-anchor="middle" style="font-weight:700">Client</text>`);
   out.push(`<text class="sm" x="${cx}" y="28" text-anchor="middle">${esc(endpoint(c.client))}</text>`);
   out.push(`<text class="lbl" x="${sx}" y="14" text-anchor="middle" style="font-weight:700">Server</text>`);
-  out.push(`<text class="sm" x="${sx}" y="28" text-anchor="middle">${esc(clip(`${endpoint(c.server)}${c.sni ? ` ${c.sni}` : ''}`, 44))}</text>`);
+  out.push(`<text class="sm" x="${sx}" y="28" text-anchor="middle">${esc(endpoint(c.server))}</text>`);
+  if (c.sni) out.push(`<text class="sm" x="${sx}" y="41" text-anchor="middle"><title>${esc(c.sni)}</title>${esc(clip(c.sni, 34))}</text>`);
   out.push(`<line x1="${cx}" y1="${headH - 8}" x2="${cx}" y2="${H - 4}" stroke="#5b6474" stroke-width="2"/>`);
   out.push(`<line x1="${sx}" y1="${headH - 8}" x2="${sx}" y2="${H - 4}" stroke="#5b6474" stroke-width="2"/>`);
   let y = headH;

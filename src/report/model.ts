@@ -41,8 +41,8 @@ export interface ConnectionResult {
   transport: 'tcp';
   client: EndpointJson;
   server: EndpointJson;
-  /** What decided who is the client: the SYN, the ClientHello, the ServerHello, or nothing (guess: first sender). */
-  roleBasis: 'syn' | 'client-hello' | 'server-hello' | null;
+  /** What decided who is the client: the SYN, the ClientHello, the ServerHello, another server-only message, or nothing (guess: first sender). */
+  roleBasis: 'syn' | 'client-hello' | 'server-hello' | 'server-message' | null;
   /** ISO 8601 time of the first packet, to the capture's precision. */
   start: string;
   firstFrame: number;
@@ -122,6 +122,8 @@ export interface PacketStats {
   malformed: number;
   truncated: number;
   unsupportedLink: number;
+  /** TCP packets with data that arrived after their connection had closed (retransmissions). */
+  afterClose: number;
 }
 
 export interface Summary {

@@ -90,8 +90,9 @@ export function versionName(v: number): VersionName | null {
     case 0x0304:
       return 'TLS1.3';
     default:
-      // Draft TLS 1.3 versions (0x7fxx) and Facebook's (0xfb1x) negotiate 1.3 semantics.
-      if ((v & 0xff00) === 0x7f00 || (v & 0xfff0) === 0xfb10) return 'TLS1.3';
+      // Draft TLS 1.3 versions (0x7fxx), Chrome's 2017 TLS 1.3 experiment (0x7e01-0x7e03) and
+      // Facebook's (0xfb1x) all negotiate TLS 1.3 semantics.
+      if ((v & 0xff00) === 0x7f00 || (v >= 0x7e01 && v <= 0x7e03) || (v & 0xfff0) === 0xfb10) return 'TLS1.3';
       return null;
   }
 }

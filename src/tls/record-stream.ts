@@ -46,6 +46,7 @@ export class TlsStream implements StreamConsumer {
   private hdrLen = 0;
   private recType = 0;
   private recLeft = 0;
+  private recLen = 0;
   /** SSLv2 record being gathered. */
   private v2: Uint8Array | null = null;
   private v2Len = 0;
@@ -192,11 +193,14 @@ export class TlsStream implements StreamConsumer {
       this.records++;
       this.recType = h[0];
       this.recLeft = len;
+      this.recLen = len;
       if (len === 0) return pos;
       // A one-byte ChangeCipherSpec is never encrypted (TLS 1.3 sends it as a compatibility dummy).
       if (this.recType === ContentType.ChangeCipherSpec && len === 1) {
         // handled below as plaintext
-      } else if (this.recType === ContentType.ApplicationData || this.encrypted) {
+      } else if (this.recType === ContentType.ApplicationData || this.encrypted || (this.recType === ContentType.Alert && len !== 2)) {
+        // A plaintext alert is two bytes; any other length is an encrypted one (a capture that
+        // started after the ChangeCipherSpec cannot know the direction is encrypted).
         this.ev.encrypted(this.recType, len);
       }
     }
@@ -211,7 +215,7 @@ export class TlsStream implements StreamConsumer {
           this.feedHandshake(chunk);
           break;
         case ContentType.Alert:
-          this.feedAlert(chunk);
+          if (this.recLen === 2) this.feedAlert(chunk);
           break;
       }
     }

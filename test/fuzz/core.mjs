@@ -1219,6 +1219,11 @@ function* chunks(bytes, plan, scribble) {
     yield emit(0, bytes.length);
     return;
   }
+  if (plan.kind === 'cuts') {
+    const at = [0, ...plan.at.filter((x) => x > 0 && x < bytes.length), bytes.length];
+    for (let i = 1; i < at.length; i++) if (at[i] > at[i - 1]) yield emit(at[i - 1], at[i]);
+    return;
+  }
   if (plan.kind === 'fixed') {
     for (let p = 0; p < bytes.length; p += plan.n) yield emit(p, Math.min(bytes.length, p + plan.n));
     return;
