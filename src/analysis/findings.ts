@@ -448,5 +448,5 @@ function describeAges(ages: number[]): string {
   const lo = Math.min(...ages);
   const hi = Math.max(...ages);
   const fmt = (x: number) => (x >= 120 ? `${(x / 60).toFixed(1)} min` : `${x.toFixed(1)} s`);
-  return lo === hi ? fmt(lo) : `${fmt(lo)}–${fmt(hi)}`;
+  return fmt(lo) === fmt(hi) ? fmt(lo) : `${fmt(lo)}–${fmt(hi)}`;
 }

@@ -17,6 +17,16 @@ export function code(s: string): string {
   return '`' + s.replace(/`/g, "'").replace(/\|/g, '\\|') + '`';
 }
 
+/** Configuration directives named in hints, set as code. */
+const DIRECTIVE = /\b(ssl_[a-z_]+|SSL[A-Z][A-Za-z]+|tls-ticket-keys|tune\.ssl\.[a-z]+|no-tls-tickets|allow-0rtt|shared:[A-Za-z:0-9]+|shmcb:[^ ]+)/g;
+
+function hint(h: string): string {
+  return h
+    .split(DIRECTIVE)
+    .map((part, i) => (i % 2 === 1 ? code(part) : mdText(part)))
+    .join('');
+}
+
 export function endpoint(e: EndpointJson): string {
   return e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`;
 }
@@ -92,7 +102,7 @@ export function renderMarkdown(r: Report, o: MarkdownOptions): string {
     L.push('');
     if (f.hints.length > 0) {
       L.push('Check:');
-      for (const h of f.hints) L.push(`- ${code(h)}`);
+      for (const h of f.hints) L.push(`- ${hint(h)}`);
       L.push('');
     }
     if (f.count > 0 && f.connections.length > 0) {

@@ -27,7 +27,7 @@ describe('markdown report', () => {
       expect(r.out).toContain(f.connections.map((id: number) => `#${id}`).join(', '));
     }
     expect((r.out.match(/^#### /gm) ?? []).length).toBe(json.findings.length);
-    expect(r.out).toContain('`nginx: the same ssl_session_ticket_key file(s) on every backend, rotated together`');
+    expect(r.out).toContain('- nginx: the same `ssl_session_ticket_key` file(s) on every backend, rotated together');
   });
 
   it('renders as Markdown: tables with consistent columns, headings, no stray pipes', () => {
