@@ -26,6 +26,34 @@ const ETH_PPPOE = 0x8864;
  */
 let ipLengthTrusted = true;
 
+const GTP_U_PORT = 2152;
+/** Tunnel nesting being decoded (GTP-U inside GTP-U is not followed). */
+let depth = 0;
+
+/** Offset of the IP packet inside a GTPv1-U G-PDU starting at `off`, or 0 when it is not one. */
+function gtpPayload(d: Uint8Array, off: number, end: number): number {
+  if (end < off + 8) return 0;
+  const flags = d[off];
+  // Version 1, protocol type GTP, message type 255 (G-PDU: user data).
+  if (flags >> 5 !== 1 || (flags & 0x10) === 0 || d[off + 1] !== 0xff) return 0;
+  let p = off + 8;
+  if ((flags & 0x07) !== 0) {
+    // Sequence number, N-PDU number and next-extension-type fields, then extension headers.
+    if (end < p + 4) return 0;
+    let next = d[p + 3];
+    p += 4;
+    for (let n = 0; next !== 0 && n < 8; n++) {
+      if (end < p + 1) return 0;
+      const len = d[p] * 4;
+      if (len === 0 || end < p + len) return 0;
+      next = d[p + len - 1];
+      p += len;
+    }
+    if (next !== 0) return 0;
+  }
+  return p < end ? p : 0;
+}
+
 export function isSupportedLinkType(lt: number): boolean {
   return (
     lt === LinkType.NULL ||
@@ -204,6 +232,20 @@ function decodeTransport(d: Uint8Array, proto: number, off: number, ipEnd: numbe
     if (d.length < off + 8) return 'truncated';
     out.srcPort = (d[off] << 8) | d[off + 1];
     out.dstPort = (d[off + 2] << 8) | d[off + 3];
+    if ((out.srcPort === GTP_U_PORT || out.dstPort === GTP_U_PORT) && depth === 0) {
+      // Mobile-network captures tunnel user traffic in GTP-U: analyze the inner packet.
+      const inner = gtpPayload(d, off + 8, Math.min(ipEnd, d.length));
+      if (inner > 0) {
+        const v = d[inner] >> 4;
+        depth++;
+        try {
+          if (v === 4) return decodeIpv4(d, inner, out);
+          if (v === 6) return decodeIpv6(d, inner, out);
+        } finally {
+          depth--;
+        }
+      }
+    }
     out.seq = 0;
     out.ack = 0;
     out.flags = 0;

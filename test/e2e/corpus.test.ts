@@ -97,6 +97,18 @@ describe.skipIf(!present)('real public captures (../shared/corpus)', () => {
       expect(r.captures[0].error).toMatch(/corrupt packet record/);
       expect(r.captures[0].packets).toBe(6);
     }],
+    ['zeek/gtp6_gtp_0x32.pcap', (r) => {
+      // TCP inside GTP-U (UDP 2152): a TLS 1.0 session-ID resumption, frames 5 and 7.
+      expect(r.connections).toHaveLength(1);
+      expect(r.connections[0].kind).toBe('resumed-session-id');
+      expect(r.connections[0].server).toEqual({ ip: '173.194.69.188', port: 5228 });
+    }],
+    ['zeek/chrome-63.0.3211.0-canary-tls_experiment.pcap', (r) => {
+      // Version 0x7e01 is Chrome's 2017 TLS 1.3 experiment: the echoed session ID is compatibility mode.
+      expect(r.connections[0].version).toBe('TLS1.3');
+      expect(r.connections[0].kind).toBe('full');
+      expect(r.connections[0].offered).toEqual([]);
+    }],
     ['zeek/tls-fragmented-handshake.pcap.gz', (r) => {
       expect(r.captures[0].compressed).toBe('gzip');
       expect(r.connections[0].kind).toBe('full');

@@ -89,11 +89,14 @@ export function makeCase(corpus: Seed[], seed: number, index: number, opts?: { s
 export function describeCase(c: FuzzCase): string;
 export function runMemory(api: Api, files: FuzzFile[], plan: ChunkPlan, opts?: { scribble?: boolean }): MemoryRun;
 export function runFiles(api: Api, c: FuzzCase, dir: string): Promise<{ report: Report; text: string; json: string }>;
+export function yieldToEventLoop(): Promise<void>;
 export function runCase(api: Api, c: FuzzCase, opts?: { tmpDir?: string }): Promise<{ ms: number }>;
 export class InvariantError extends Error {}
 export function checkConnections(conns: ConnectionResult[], summary: Summary): void;
 export function checkMemoryRun(r: MemoryRun): void;
 export function checkReport(report: Report, nfiles: number): void;
+export function comparableRun(r: MemoryRun): unknown;
+export function firstDifference(a: unknown, b: unknown, path?: string): string | null;
 export function signature(err: unknown): string;
 export function minimize(bytes: Buffer, fails: (b: Buffer) => Promise<boolean>, budgetMs?: number): Promise<Buffer>;
 export function project(conns: ConnectionResult[]): {
