@@ -5,6 +5,7 @@ import type { Frame } from '../capture/types.js';
 import type { ConnectionResult, PacketStats } from '../report/model.js';
 import { classify } from './classify.js';
 import { Connection } from './connection.js';
+import { FlowTable } from './flow-table.js';
 import { IssuedRegistry, type IssueKind } from './linker.js';
 import { buildResult } from './result.js';
 import type { Side } from './types.js';
@@ -12,11 +13,6 @@ import type { Side } from './types.js';
 export interface AnalyzerOptions {
   /** Called for every finished connection, in the order connections end (streaming output). */
   onConnection?: (c: ConnectionResult) => void;
-}
-
-function ipKey(a: Uint8Array): string {
-  if (a.length === 4) return String(((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0);
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('hex');
 }
 
 /**
@@ -38,9 +34,9 @@ export class Analyzer {
     afterClose: 0,
   };
   readonly unsupportedLinkTypes = new Set<number>();
-  private readonly flows = new Map<string, Connection>();
+  private readonly flows = new FlowTable<Connection>();
   /** 4-tuples of connections ended by FIN or RST, so their late retransmissions are recognised. */
-  private readonly closedFlows = new Set<string>();
+  private readonly closedFlows = new FlowTable<true>();
   private readonly issued = new IssuedRegistry();
   private readonly pkt: Packet = newPacket();
   /** Out-of-order bytes held across all connections (see ReassemblyBudget). */
@@ -70,26 +66,24 @@ export class Analyzer {
       return;
     }
     this.stats.tcp++;
-    const sk = ipKey(p.src);
-    const dk = ipKey(p.dst);
-    const forward = sk < dk || (sk === dk && p.srcPort <= p.dstPort);
-    const key = forward ? `${sk}/${p.srcPort}/${dk}/${p.dstPort}` : `${dk}/${p.dstPort}/${sk}/${p.srcPort}`;
-    let conn = this.flows.get(key);
+    let conn = this.flows.probe(p);
     const syn = (p.flags & 0x02) !== 0;
     const synOnly = syn && (p.flags & 0x10) === 0;
     if (conn && synOnly && this.isNewConnection(conn, p)) {
-      this.end(key, conn);
-      conn = undefined;
+      this.end(conn);
+      conn = this.flows.probe(p);
     }
     if (!conn) {
       // Bare ACKs, FINs and RSTs of a connection already ended (or never seen) carry nothing to analyze.
       if (!syn && p.payloadLength === 0) return;
-      // Retransmissions after a connection closed are stragglers, not a new connection.
-      if (!syn && this.closedFlows.has(key)) {
-        this.stats.afterClose++;
-        return;
+      if (this.closedFlows.size > 0 && this.closedFlows.probe(p) !== undefined) {
+        // Retransmissions after a connection closed are stragglers, not a new connection.
+        if (!syn) {
+          this.stats.afterClose++;
+          return;
+        }
+        this.closedFlows.delete(this.closedFlows.probedKey());
       }
-      if (syn) this.closedFlows.delete(key);
       conn = new Connection(
         this.nextId++,
         { ip: p.src.slice(), port: p.srcPort },
@@ -97,19 +91,20 @@ export class Analyzer {
         (c, what, key, lifetimeHint) => this.issue(c, what, key, lifetimeHint),
         this.budget,
       );
-      this.flows.set(key, conn);
+      this.flows.probe(p);
+      conn.flowKey = this.flows.insertProbed(conn);
     }
     const a = conn.sides[0];
     const side: Side = a.port === p.srcPort && bytesEqual(a.ip, p.src) ? 0 : 1;
-    conn.packet(side, f.index, f.tsSec, f.tsNsec, p.seq, p.flags, f.data.subarray(p.payloadOffset, p.payloadOffset + p.payloadLength), p.wireLength);
-    if (conn.closed) this.end(key, conn);
+    conn.packet(side, f.index, f.tsSec, f.tsNsec, p.seq, p.flags, f.data, p.payloadOffset, p.payloadLength, p.wireLength);
+    if (conn.closed) this.end(conn);
   }
 
   /** Ends every open connection (end of a capture file). */
   endFile(): void {
     this.closedFlows.clear();
-    const open = [...this.flows.entries()].sort((x, y) => x[1].id - y[1].id);
-    for (const [key, conn] of open) this.end(key, conn);
+    const open = [...this.flows.values()].sort((x, y) => x.id - y.id);
+    for (const conn of open) this.end(conn);
   }
 
   private isNewConnection(conn: Connection, p: Packet): boolean {
@@ -135,11 +130,11 @@ export class Analyzer {
     });
   }
 
-  private end(key: string, conn: Connection): void {
-    this.flows.delete(key);
+  private end(conn: Connection): void {
+    this.flows.delete(conn.flowKey!);
     if (conn.closed) {
-      if (this.closedFlows.size >= MAX_CLOSED_FLOWS) this.closedFlows.delete(this.closedFlows.values().next().value as string);
-      this.closedFlows.add(key);
+      if (this.closedFlows.size >= MAX_CLOSED_FLOWS) this.closedFlows.delete(this.closedFlows.anyKey()!);
+      this.closedFlows.insertKey(conn.flowKey!, true);
     }
     const trace = conn.finish();
     const c = classify(trace, this.issued.excluding(conn.id));

@@ -4,6 +4,7 @@ import { parseCertificate, parseClientHello, parseNewSessionTicket, parseServerH
 import { TlsStream, type TlsEvents } from '../tls/record-stream.js';
 import type { HandshakeTrace, Side } from './types.js';
 import type { IssueKind } from './linker.js';
+import type { FlowKey } from './flow-table.js';
 
 /** Handshake events kept per connection; a hostile peer cannot make the list grow without end. */
 const MAX_EVENTS = 128;
@@ -61,6 +62,8 @@ export class Connection {
   lastSec = 0;
   lastNsec = 0;
   rst = false;
+  /** Where the flow table keeps this connection. */
+  flowKey: FlowKey | null = null;
   /** Negotiated version number once a final ServerHello is seen. */
   private version = 0;
   private serverHelloDone = false;
@@ -93,7 +96,18 @@ export class Connection {
   }
 
   /** Called by the analyzer for every packet of this connection. */
-  packet(side: Side, frame: number, sec: number, nsec: number, seq: number, flags: number, payload: Uint8Array, wire: number): void {
+  packet(
+    side: Side,
+    frame: number,
+    sec: number,
+    nsec: number,
+    seq: number,
+    flags: number,
+    data: Uint8Array,
+    payloadOffset: number,
+    payloadLength: number,
+    wire: number,
+  ): void {
     if (this.firstFrame === 0) {
       this.firstFrame = frame;
       this.startSec = sec;
@@ -119,7 +133,7 @@ export class Connection {
       this.curFrame = frame;
       this.curMs = (sec - this.startSec) * 1000 + (nsec - this.startNsec) / 1e6;
       this.curTime = sec + nsec / 1e9;
-      d.tcp.segment(syn ? (seq + 1) >>> 0 : seq, payload, wire);
+      d.tcp.segment(syn ? (seq + 1) >>> 0 : seq, data.subarray(payloadOffset, payloadOffset + payloadLength), wire);
     }
     // Neither side speaks TLS (plain TCP, or STARTTLS never came): nothing more to read.
     if (!this.trace.settled && this.dirs[0].tls.mode === 'off' && this.dirs[1].tls.mode === 'off') this.settle();

@@ -44,11 +44,13 @@ export class PcapDecoder implements CaptureDecoder {
   /** Absolute offset of the first byte of `pending` (or of the next chunk when none). */
   private offset = 0;
   private stopped = false;
+  private readonly parser: EventEmitter & { buffer: Buffer | null };
 
   constructor(private readonly sink: FrameSink) {
     this.feed.pause = () => undefined;
     this.feed.resume = () => undefined;
     const parser = pcapParser.parse(this.feed);
+    this.parser = parser as EventEmitter & { buffer: Buffer | null };
     parser.on('packet', (p: ParsedPacket) => this.onPacket(p));
     // Errors cannot come from pcap-parser for input validated here; keep the listener so an
     // unexpected one does not become an uncaught exception.
@@ -57,43 +59,78 @@ export class PcapDecoder implements CaptureDecoder {
 
   write(chunk: Uint8Array): boolean {
     if (this.stopped) return false;
-    let buf: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    if (this.pending) {
-      buf = Buffer.concat([this.pending, buf]);
-      this.pending = null;
-    }
+    const buf: Buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     let pos = 0;
+    // Finish the header or record carried over from the last chunk, copying only the bytes it
+    // needs: the chunk itself is never copied.
+    while (this.pending && pos < buf.length) {
+      const p = this.pending;
+      const want = !this.header ? GLOBAL_HEADER : p.length < RECORD_HEADER ? RECORD_HEADER : RECORD_HEADER + this.caplen(p, 0);
+      const take = Math.min(want - p.length, buf.length - pos);
+      this.pending = Buffer.concat([p, buf.subarray(pos, pos + take)]);
+      pos += take;
+      if (this.pending.length < want) break;
+      if (!this.header) {
+        const h = this.pending;
+        this.pending = null;
+        if (!this.startCapture(h)) return false;
+      } else if (want === RECORD_HEADER) {
+        if (!this.checkRecord(this.pending, 0)) return false;
+      } else {
+        const rec = this.pending;
+        this.pending = null;
+        this.forward(rec, 0, rec.length);
+      }
+    }
+    if (this.pending) return true;
     if (!this.header) {
-      if (buf.length < GLOBAL_HEADER) {
-        this.pending = Buffer.from(buf);
+      if (buf.length - pos < GLOBAL_HEADER) {
+        this.pending = Buffer.from(buf.subarray(pos));
         return true;
       }
-      if (!this.readGlobalHeader(buf)) return false;
-      this.header = Buffer.from(buf.subarray(0, GLOBAL_HEADER));
-      if (this.nanos) {
-        // pcap-parser only knows the microsecond magic; the fraction field is just a number to it.
-        this.header.writeUInt32BE(this.little ? MAGIC_US_LE : MAGIC_US_BE, 0);
-      }
-      this.feed.emit('data', this.header);
-      pos = GLOBAL_HEADER;
-      this.offset += GLOBAL_HEADER;
+      if (!this.startCapture(buf.subarray(pos, pos + GLOBAL_HEADER))) return false;
+      pos += GLOBAL_HEADER;
     }
     // Walk record headers to find the last whole record in this chunk.
     const start = pos;
     while (buf.length - pos >= RECORD_HEADER) {
-      const caplen = this.little ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
-      const frac = this.little ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
-      if (caplen > MAX_RECORD || caplen > Math.max(this.snaplen, 65_535) * 2 || frac > (this.nanos ? 999_999_999 : 999_999)) {
-        this.forward(buf, start, pos);
-        this.stop(false, `corrupt packet record at byte ${this.offset + (pos - start)} (captured length ${caplen}, fraction ${frac}); stopped reading there`);
-        return false;
-      }
+      if (!this.checkRecord(buf, pos, () => this.forward(buf, start, pos))) return false;
+      const caplen = this.caplen(buf, pos);
       if (buf.length - pos - RECORD_HEADER < caplen) break;
       pos += RECORD_HEADER + caplen;
     }
     this.forward(buf, start, pos);
     if (pos < buf.length) this.pending = Buffer.from(buf.subarray(pos));
     return !this.stopped;
+  }
+
+  private caplen(b: Buffer, at: number): number {
+    return this.little ? b.readUInt32LE(at + 8) : b.readUInt32BE(at + 8);
+  }
+
+  /**
+   * A record header whose captured length no capture could have, or whose fraction of a second is
+   * out of range, means the file is corrupt from here on. `before` forwards what precedes it.
+   */
+  private checkRecord(b: Buffer, at: number, before?: () => void): boolean {
+    const caplen = this.caplen(b, at);
+    const frac = this.little ? b.readUInt32LE(at + 4) : b.readUInt32BE(at + 4);
+    if (caplen <= MAX_RECORD && caplen <= Math.max(this.snaplen, 65_535) * 2 && frac <= (this.nanos ? 999_999_999 : 999_999)) return true;
+    before?.();
+    this.stop(false, `corrupt packet record at byte ${this.offset} (captured length ${caplen}, fraction ${frac}); stopped reading there`);
+    return false;
+  }
+
+  /** Reads the global header and hands pcap-parser the one it understands. */
+  private startCapture(h: Buffer): boolean {
+    if (!this.readGlobalHeader(h)) return false;
+    this.header = Buffer.from(h.subarray(0, GLOBAL_HEADER));
+    if (this.nanos) {
+      // pcap-parser only knows the microsecond magic; the fraction field is just a number to it.
+      this.header.writeUInt32BE(this.little ? MAGIC_US_LE : MAGIC_US_BE, 0);
+    }
+    this.forward(this.header, 0, GLOBAL_HEADER);
+    return true;
   }
 
   end(): void {
@@ -115,6 +152,10 @@ export class PcapDecoder implements CaptureDecoder {
     if (to > from) {
       this.feed.emit('data', buf.subarray(from, to));
       this.offset += to - from;
+      // Only whole records are forwarded, so pcap-parser is left holding an empty slice; with
+      // null instead it takes the next chunk as it is rather than copying it into a new Buffer
+      // (pcap-parser 0.2.1 updateBuffer).
+      this.parser.buffer = null;
     }
   }
 

@@ -8,6 +8,13 @@ export function shortHash(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex').slice(0, 16);
 }
 
+/** Short protocol strings (SNI, ALPN) without a Buffer allocation. */
+function latin1(b: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
+  return s;
+}
+
 function fail<T>(error: string): Parsed<T> {
   return { ok: false, error };
 }
@@ -27,7 +34,6 @@ export function parseClientHello(body: Uint8Array): Parsed<ClientHello> {
   const r = new ByteReader(body);
   const ch: ClientHello = {
     version: r.u16(),
-    random: toHex(r.bytes(32)),
     sessionId: '',
     cipherSuites: [],
     compressionMethods: [],
@@ -49,6 +55,7 @@ export function parseClientHello(body: Uint8Array): Parsed<ClientHello> {
     greaseSeen: false,
     sslv2: false,
   };
+  r.skip(32); // random
   const sid = r.vec(1);
   if (sid.left > 32) return fail('ClientHello session_id longer than 32 bytes');
   ch.sessionId = sessionIdHex(sid.bytes(sid.left));
@@ -86,7 +93,7 @@ function clientExtension(ch: ClientHello, type: number, d: ByteReader): string |
       while (list.left >= 3) {
         const nameType = list.u8();
         const name = list.vec(2);
-        if (nameType === 0 && ch.sni === null) ch.sni = Buffer.from(name.bytes(name.left)).toString('latin1');
+        if (nameType === 0 && ch.sni === null) ch.sni = latin1(name.bytes(name.left));
       }
       return list.bad ? 'malformed server_name extension' : null;
     }
@@ -94,7 +101,7 @@ function clientExtension(ch: ClientHello, type: number, d: ByteReader): string |
       const list = d.vec(2);
       while (list.left >= 1) {
         const p = list.vec(1);
-        ch.alpn.push(Buffer.from(p.bytes(p.left)).toString('latin1'));
+        ch.alpn.push(latin1(p.bytes(p.left)));
       }
       return list.bad ? 'malformed ALPN extension' : null;
     }
@@ -196,7 +203,6 @@ export function parseSslv2ClientHello(body: Uint8Array): Parsed<ClientHello> {
     ok: true,
     value: {
       version,
-      random: toHex(challenge),
       sessionId: sessionIdHex(sid),
       cipherSuites: suites,
       compressionMethods: [0],
@@ -233,7 +239,6 @@ export function parseServerHello(body: Uint8Array): Parsed<ServerHello> {
   const sh: ServerHello = {
     version,
     selectedVersion: version,
-    random: toHex(random),
     sessionId: sessionIdHex(sid.bytes(sid.left)),
     cipherSuite: r.u16(),
     compressionMethod: draftLayout ? 0 : r.u8(),
@@ -270,7 +275,7 @@ export function parseServerHello(body: Uint8Array): Parsed<ServerHello> {
       case Ext.Alpn: {
         const list = d.vec(2);
         const p = list.vec(1);
-        if (!list.bad) sh.alpn = Buffer.from(p.bytes(p.left)).toString('latin1');
+        if (!list.bad) sh.alpn = latin1(p.bytes(p.left));
         break;
       }
       case Ext.SessionTicket:
@@ -285,6 +290,13 @@ export function parseServerHello(body: Uint8Array): Parsed<ServerHello> {
   return { ok: true, value: sh };
 }
 
+/**
+ * A server sends the same certificate in every full handshake; parsing DER is the costliest step
+ * on handshake-heavy captures, so leaf descriptions are kept by the certificate's hash.
+ */
+const LEAF_CACHE_SIZE = 512;
+const leafCache = new Map<string, NonNullable<CertificateInfo['leaf']> | { error: string }>();
+
 /** TLS ≤ 1.2 Certificate: a chain of DER certificates; the leaf is described via X509Certificate. */
 export function parseCertificate(body: Uint8Array): Parsed<CertificateInfo> {
   const r = new ByteReader(body);
@@ -295,8 +307,17 @@ export function parseCertificate(body: Uint8Array): Parsed<CertificateInfo> {
     const cert = list.vec(3);
     if (list.bad) return fail('certificate length exceeds the list');
     if (info.count === 0) {
+      const der = cert.bytes(cert.left);
+      const key = createHash('sha256').update(der).digest('base64');
+      const cached = leafCache.get(key);
+      if (cached) {
+        if ('error' in cached) info.leafError = cached.error;
+        else info.leaf = cached;
+        info.count++;
+        continue;
+      }
       try {
-        const x = new X509Certificate(Buffer.from(cert.bytes(cert.left)));
+        const x = new X509Certificate(Buffer.from(der));
         info.leaf = {
           subject: x.subject.replace(/\n/g, ', '),
           issuer: x.issuer.replace(/\n/g, ', '),
@@ -310,6 +331,8 @@ export function parseCertificate(body: Uint8Array): Parsed<CertificateInfo> {
         // Node throws on DER it cannot parse; that is a fact about the bytes, not a program error.
         info.leafError = `leaf certificate not parseable: ${(err as Error).message}`;
       }
+      if (leafCache.size >= LEAF_CACHE_SIZE) leafCache.delete(leafCache.keys().next().value as string);
+      leafCache.set(key, info.leaf ?? { error: info.leafError! });
     }
     info.count++;
   }

@@ -12,7 +12,6 @@ export interface PskOffer {
 export interface ClientHello {
   /** legacy_version from the ClientHello body. */
   version: number;
-  random: string;
   /** Hex; '' when empty. */
   sessionId: string;
   cipherSuites: number[];
@@ -46,7 +45,6 @@ export interface ServerHello {
   version: number;
   /** Version actually negotiated: supported_versions when present, else legacy_version. */
   selectedVersion: number;
-  random: string;
   sessionId: string;
   cipherSuite: number;
   compressionMethod: number;

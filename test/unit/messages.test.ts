@@ -69,7 +69,6 @@ describe('ClientHello from real captures', () => {
     expect(pskCh.length).toBe(546); // tshark: Handshake Length 546
     const ch = ok(guarded(() => parseClientHello(pskCh)));
     expect(ch.version).toBe(0x0303);
-    expect(ch.random).toBe('cfa001c6a8daed77f3fe7be692126d862d792f966cfd61dca2da2f975f48c537');
     expect(ch.sessionId).toBe('8abf718ccbb7fb20684661b99a454ab6a2ba59749cdd6ea11150c3ac9015e1df');
     expect(ch.cipherSuites).toEqual([0x1302, 0x1303, 0x1301, 0x00ff]);
     expect(ch.compressionMethods).toEqual([0]);
@@ -271,13 +270,13 @@ describe('ClientHello details', () => {
     expect(ok(guarded(() => parseClientHello(clientHelloBody({ sessionId: one })))).sessionId).toBe('00'.repeat(31) + '01');
   });
 
-  it('SSLv2 ClientHello: non-TLS specs dropped, challenge as random, truncation is an error', () => {
+  it('SSLv2 ClientHello: non-TLS specs dropped, truncation is an error', () => {
     const specs = [0x01, 0x00, 0x80, 0x00, 0xc0, 0x2f, 0x00, 0x00, 0x0a];
     const body = Uint8Array.from([1, 3, 3, 0, 9, 0, 0, 0, 16, ...specs, ...new Array(16).fill(0xee)]);
     const ch = ok(guarded(() => parseSslv2ClientHello(body)));
     expect(ch.cipherSuites).toEqual([0xc02f, 0x000a]);
     expect(ch.version).toBe(0x0303);
-    expect(ch.random).toBe('ee'.repeat(16));
+
     for (let n = 0; n < body.length; n++) {
       const r = guarded(() => parseSslv2ClientHello(body.subarray(0, n)));
       expect(r !== 'runaway' && r.ok, `length ${n}`).toBe(false);
@@ -292,7 +291,7 @@ describe('ServerHello', () => {
     expect(sh.version).toBe(0x0303);
     expect(sh.selectedVersion).toBe(0x0304);
     expect(sh.hasSupportedVersions).toBe(true);
-    expect(sh.random).toBe('d464d67558b34baecd2ab9eab5765ff88f1ebce127ebc854f9d5dbf4a39719b7');
+
     expect(sh.sessionId).toBe('8abf718ccbb7fb20684661b99a454ab6a2ba59749cdd6ea11150c3ac9015e1df');
     expect(sh.cipherSuite).toBe(0x1302);
     expect(sh.compressionMethod).toBe(0);
@@ -319,12 +318,12 @@ describe('ServerHello', () => {
 
   it('HelloRetryRequest is detected by its random (tls13-hrr.pcap frames 6 and 9)', () => {
     const hrr = ok(guarded(() => parseServerHello(handshakeOf(hrr0.server, 2, 0, true))));
-    expect(hrr.random).toBe(HRR_RANDOM.toString('hex'));
+
     expect(hrr.helloRetry).toBe(true);
     expect(hrr.keyShareGroup).toBe(23); // HRR asks for secp256r1
     const final = ok(guarded(() => parseServerHello(handshakeOf(hrr0.server, 2, 1, true))));
     expect(final.helloRetry).toBe(false);
-    expect(final.random).toBe('d4197021bd2e5d3a26acc34db759be99f308d598b9945f373d1abd12077c8141');
+
     // A random that differs from the HRR value in the last byte is an ordinary ServerHello.
     const near = [...HRR_RANDOM];
     near[31] ^= 1;
