@@ -93,9 +93,16 @@ export class PcapDecoder implements CaptureDecoder {
     }
     // Walk record headers to find the last whole record in this chunk.
     const start = pos;
+    const little = this.little;
+    const maxCap = this.maxCaplen();
+    const maxFrac = this.nanos ? 999_999_999 : 999_999;
     while (buf.length - pos >= RECORD_HEADER) {
-      if (!this.checkRecord(buf, pos, () => this.forward(buf, start, pos))) return false;
-      const caplen = this.caplen(buf, pos);
+      const caplen = little ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
+      const frac = little ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
+      if (caplen > maxCap || frac > maxFrac) {
+        this.forward(buf, start, pos);
+        return this.corrupt(caplen, frac);
+      }
       if (buf.length - pos - RECORD_HEADER < caplen) break;
       pos += RECORD_HEADER + caplen;
     }
@@ -108,17 +115,21 @@ export class PcapDecoder implements CaptureDecoder {
     return this.little ? b.readUInt32LE(at + 8) : b.readUInt32BE(at + 8);
   }
 
-  /**
-   * A record header whose captured length no capture could have, or whose fraction of a second is
-   * out of range, means the file is corrupt from here on. `before` forwards what precedes it.
-   */
-  private checkRecord(b: Buffer, at: number, before?: () => void): boolean {
+  /** No capture has records longer than this; a longer one means the file is corrupt from here. */
+  private maxCaplen(): number {
+    return Math.min(MAX_RECORD, Math.max(this.snaplen, 65_535) * 2);
+  }
+
+  /** Checks the record header at `at` (also its fraction of a second, which must be in range). */
+  private checkRecord(b: Buffer, at: number): boolean {
     const caplen = this.caplen(b, at);
     const frac = this.little ? b.readUInt32LE(at + 4) : b.readUInt32BE(at + 4);
-    if (caplen <= MAX_RECORD && caplen <= Math.max(this.snaplen, 65_535) * 2 && frac <= (this.nanos ? 999_999_999 : 999_999)) return true;
-    before?.();
-    this.stop(false, `corrupt packet record at byte ${this.offset} (captured length ${caplen}, fraction ${frac}); stopped reading there`);
-    return false;
+    if (caplen <= this.maxCaplen() && frac <= (this.nanos ? 999_999_999 : 999_999)) return true;
+    return this.corrupt(caplen, frac);
+  }
+
+  private corrupt(caplen: number, frac: number): false {
+    return this.stop(false, `corrupt packet record at byte ${this.offset} (captured length ${caplen}, fraction ${frac}); stopped reading there`);
   }
 
   /** Reads the global header and hands pcap-parser the one it understands. */
