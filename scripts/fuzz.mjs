@@ -46,12 +46,7 @@ async function loadApi(dist = isMainThread ? distDir() : workerData.dist) {
 
 function knownBugs() {
   const p = join(ROOT, 'test', 'fuzz', 'known-bugs.json');
-  if (!existsSync(p)) return [];
-  return JSON.parse(readFileSync(p, 'utf8')).map((k) => ({ ...k, re: new RegExp(k.match) }));
-}
-
-function knownId(known, sig) {
-  return known.find((k) => k.re.test(sig))?.id ?? null;
+  return existsSync(p) ? JSON.parse(readFileSync(p, 'utf8')) : [];
 }
 
 function exposeGc() {
@@ -69,7 +64,7 @@ const MB = 1024 * 1024;
 // Worker: runs cases i = first, first + step, ... until told to stop.
 
 if (!isMainThread) {
-  const { seed, first, step, caseLimitMs, memMb, minimizeMs, strategy, mode, shared, tmp } = workerData;
+  const { seed, first, step, caseLimitMs, memMb, minimizeMs, strategy, mode, shared, tmp, strict } = workerData;
   const cur = new Float64Array(shared); // [case index, case start (performance.timeOrigin-relative ms), stop flag]
   const api = await loadApi();
   const corpus = core.loadCorpus(ROOT);
@@ -85,18 +80,20 @@ if (!isMainThread) {
   let base = mem();
   let peakGrowth = 0;
   let cases = 0;
+  const skipped = {};
   let worstMs = 0;
   let worstCase = -1;
   let lastPost = performance.now();
   const post = () => {
-    parentPort.postMessage({ type: 'stats', cases, worstMs, worstCase, peakGrowth, heap: process.memoryUsage().heapUsed });
+    parentPort.postMessage({ type: 'stats', cases, skipped: { ...skipped }, worstMs, worstCase, peakGrowth, heap: process.memoryUsage().heapUsed });
     cases = 0;
+    for (const k of Object.keys(skipped)) delete skipped[k];
   };
   const fail = async (c, kind, err) => {
     const sig = kind === 'exception' ? core.signature(err) : `${kind}: ${err.message.replace(/\d+/g, 'N')}`;
     let minimized = null;
     // Shrink the first input of each new signature (known bugs already have a minimal regression input).
-    if (!seen.has(sig) && c.files.length === 1 && kind !== 'memory' && !knownId(known, sig)) {
+    if (!seen.has(sig) && c.files.length === 1 && kind !== 'memory' && !core.knownBugFor(known, sig, c)) {
       seen.add(sig);
       const fails = async (bytes) => {
         const c2 = { ...c, files: [{ ...c.files[0], bytes }] };
@@ -127,6 +124,12 @@ if (!isMainThread) {
   };
   for (let i = first; cur[2] === 0; i += step) {
     const c = core.makeCase(corpus, seed, i, opts);
+    // Cases that would hit an open, known hang are skipped (see known-bugs.json "guard").
+    const guarded = strict ? null : core.guardedBy(known, c);
+    if (guarded) {
+      skipped[guarded] = (skipped[guarded] ?? 0) + 1;
+      continue;
+    }
     cur[0] = i;
     cur[1] = performance.timeOrigin + performance.now();
     let ms = 0;
@@ -156,7 +159,7 @@ if (!isMainThread) {
       const g = mem() - base;
       if (g > peakGrowth) peakGrowth = g;
     }
-    if (performance.now() - lastPost > 1000) {
+    if (performance.now() - lastPost > 500) {
       // Growth that survives a full GC is retained memory, not garbage.
       gc?.();
       const g = mem() - base;
@@ -278,20 +281,23 @@ async function main() {
   let peakRss = 0;
   let peakGrowth = 0;
   let lastHeap = 0;
+  const skippedTotal = {};
   const failures = new Map(); // signature -> { count, kind, known, first, saved }
   const workers = [];
 
   const record = (f) => {
-    let e = failures.get(f.signature);
+    const c = core.makeCase(corpus, seed, f.index, opts);
+    const knownAs = core.knownBugFor(known, f.signature, c);
+    const key = `${knownAs ?? ''}|${f.signature}`;
+    let e = failures.get(key);
     const isNew = !e;
     if (!e) {
-      e = { count: 0, kind: f.kind, known: knownId(known, f.signature), first: f, saved: [] };
-      failures.set(f.signature, e);
+      e = { count: 0, kind: f.kind, known: knownAs, signature: f.signature, first: f, saved: [] };
+      failures.set(key, e);
     }
     e.count++;
     // First inputs of each signature (three of a new one, one of a known one).
     if (e.saved.length < (e.known ? 1 : 3)) {
-      const c = core.makeCase(corpus, seed, f.index, opts);
       const dir = join(out, `${e.known ? `known-${e.known}` : slug(f.kind + '-' + f.signature)}`);
       mkdirSync(dir, { recursive: true });
       const base = join(dir, `seed${seed}-case${f.index}`);
@@ -329,6 +335,7 @@ async function main() {
         mode: a.mode,
         shared,
         tmp,
+        strict: a.strict,
         dist: distDir(),
       },
       resourceLimits: { maxOldGenerationSizeMb: 1024 },
@@ -343,6 +350,7 @@ async function main() {
         }
         if (m.peakGrowth > peakGrowth) peakGrowth = m.peakGrowth;
         lastHeap = m.heap;
+        for (const [k, n] of Object.entries(m.skipped ?? {})) skippedTotal[k] = (skippedTotal[k] ?? 0) + n;
       } else if (m.type === 'failure') record(m);
       else if (m.type === 'done') slot.done = true;
     });
@@ -384,7 +392,8 @@ async function main() {
     console.log(
       `[${el.toFixed(0).padStart(4)}s] ${total} cases (${(total / el).toFixed(0)}/s) | worst ${worstMs.toFixed(0)} ms (case ${worstCase})` +
         ` | peak RSS ${(peakRss / MB).toFixed(0)} MB | heap ${(lastHeap / MB).toFixed(0)} MB, peak growth ${(peakGrowth / MB).toFixed(0)} MB` +
-        ` | failures: ${nFail} new, ${nKnown} known`,
+        ` | failures: ${nFail} new, ${nKnown} known` +
+        (Object.keys(skippedTotal).length ? ` | skipped (known hangs): ${Object.entries(skippedTotal).map(([k, n]) => `${k} ${n}`).join(', ')}` : ''),
     );
   };
 
@@ -435,17 +444,28 @@ async function main() {
   const newOnes = [...failures.entries()].filter(([, f]) => !f.known);
   const knownOnes = [...failures.entries()].filter(([, f]) => f.known);
   console.log(`\nfuzz: done. seed=${seed} cases=${total} worst case ${worstMs.toFixed(0)} ms (case ${worstCase}) peak RSS ${(peakRss / MB).toFixed(0)} MB`);
-  for (const [sig, f] of [...newOnes, ...knownOnes]) {
-    console.log(`  ${f.known ? `known ${f.known}` : 'NEW'} ${f.count}x [${f.kind}] ${sig}\n    e.g. ${f.saved[0] ?? '(not saved)'}.bin`);
+  for (const [, f] of [...newOnes, ...knownOnes]) {
+    console.log(`  ${f.known ? `known ${f.known}` : 'NEW'} ${f.count}x [${f.kind}] ${f.signature}\n    e.g. ${f.saved[0] ?? '(not saved)'}.bin`);
   }
+  for (const [k, n] of Object.entries(skippedTotal)) console.log(`  skipped ${n} case(s) guarded for open hang ${k} (--strict runs them)`);
   if (newOnes.length === 0 && knownOnes.length === 0) console.log('  no failures');
   process.exit(newOnes.length > 0 || (a.strict && knownOnes.length > 0) ? 1 : 0);
+}
+
+/** Replays run on the main thread: a hang there is reported (with the stack) by the watchdog. */
+async function replayWatchdog(what) {
+  const { startWatchdog } = await import(pathToFileURL(join(ROOT, 'test', 'fuzz', 'watchdog.mjs')).href);
+  const i = process.argv.indexOf('--hang-ms');
+  const dog = startWatchdog({ hangMs: i > 0 ? Number(process.argv[i + 1]) : 10_000 });
+  dog.begin(what);
+  return dog;
 }
 
 async function replayCase(corpus, seed, index, opts, { out, save, minimize, tmp }) {
   const api = await loadApi();
   const c = core.makeCase(corpus, seed, index, opts);
   console.log(core.describeCase(c));
+  await replayWatchdog(core.describeCase(c));
   let err = null;
   let ms = 0;
   try {
@@ -485,10 +505,12 @@ async function replayCase(corpus, seed, index, opts, { out, save, minimize, tmp 
 async function replayInputs(paths, tmp) {
   const api = await loadApi();
   const files = paths.map((p, i) => ({ name: `input-${i}`, bytes: readFileSync(p) }));
+  const dog = await replayWatchdog(`--input ${paths.join(' ')}`);
   let bad = 0;
   const plans = [{ kind: 'whole' }, { kind: 'fixed', n: 1 }, { kind: 'fixed', n: 7 }, { kind: 'random', max: 300, seed: 1 }];
   for (const plan of plans) {
     const c = { seed: 0, index: 0, strategies: [], notes: [], sources: paths, files, mode: 'mem', plan };
+    dog.begin(`--input ${paths.join(' ')}, in memory, chunks ${JSON.stringify(plan)}`);
     try {
       const { ms } = await core.runCase(api, c, { tmpDir: tmp });
       console.log(`mem ${JSON.stringify(plan)}: ok (${ms.toFixed(1)} ms)`);

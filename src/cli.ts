@@ -1,4 +1,5 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import yargs, { type Argv } from 'yargs';
 import { checkExpectations, parseExpectation, type Expectation } from './analysis/expect.js';
 import { buildFilter, type FilterOptions } from './analysis/filter.js';
@@ -62,6 +63,7 @@ function shellQuote(a: string): string {
 
 interface CommonArgs {
   format: Format;
+  jobs: number;
   output?: string;
   limit: number;
   color?: boolean;
@@ -92,6 +94,7 @@ async function analyzeOne(captures: string[], a: CommonArgs, onConnection?: (c: 
   try {
     return await analyzeCaptures(captures, {
       keep: a.format !== 'jsonl',
+      jobs: a.jobs,
       filter: a.filter ?? undefined,
       onConnection,
       onProgress: progress ? (file, n, total) => progress.update(file, n, total) : undefined,
@@ -175,14 +178,18 @@ function commonOptions<T>(y: Argv<T>) {
     .option('kind', { type: 'string', describe: 'only these outcomes: full, resumed, resumed-session-id, resumed-ticket, resumed-psk, unknown, rejected' })
     .option('port', { type: 'number', describe: 'only connections to this server port (repeat for several)' })
     .option('color', { type: 'boolean', describe: 'colour the text report (default: when stdout is a terminal and NO_COLOR is unset)' })
+    .option('jobs', { alias: 'j', type: 'number', default: availableParallelism(), describe: 'worker threads for several capture files (one file per thread)' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no warnings or progress on stderr' })
     .option('debug', { type: 'boolean', default: false, describe: 'show stack traces of internal errors' });
 }
 
 function common(args: Record<string, unknown>, command: string): CommonArgs {
   const limit = args.limit as number;
+  const jobs = args.jobs as number;
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError('--jobs takes a whole number of at least 1');
   return {
     format: args.format as Format,
+    jobs,
     output: args.output as string | undefined,
     limit: Number.isFinite(limit) && limit >= 0 ? Math.floor(limit) : 50,
     color: args.color as boolean | undefined,

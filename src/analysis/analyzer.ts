@@ -47,6 +47,11 @@ export class Analyzer {
 
   constructor(private readonly opts: AnalyzerOptions = {}) {}
 
+  /** Connections started so far (ids 1..connectionCount). */
+  get connectionCount(): number {
+    return this.nextId - 1;
+  }
+
   /** `nanos` tells, when a connection is reported, whether the file's timestamps are finer than 1 µs. */
   startFile(file: string, nanos: () => boolean): void {
     this.file = file;
@@ -86,8 +91,8 @@ export class Analyzer {
       }
       conn = new Connection(
         this.nextId++,
-        { ip: p.src.slice(), port: p.srcPort },
-        { ip: p.dst.slice(), port: p.dstPort },
+        { ip: Uint8Array.prototype.slice.call(p.src), port: p.srcPort },
+        { ip: Uint8Array.prototype.slice.call(p.dst), port: p.dstPort },
         (c, what, key, lifetimeHint) => this.issue(c, what, key, lifetimeHint),
         this.budget,
       );

@@ -28,13 +28,15 @@ function newGroup(): Group {
 class Samples {
   private readonly values: number[] = [];
   private seen = 0;
+  private rng = 1;
 
   add(v: number): void {
     this.seen++;
     if (this.values.length < MAX_SAMPLES) this.values.push(v);
     else {
-      // Deterministic reservoir replacement keeps runs repeatable.
-      const j = (this.seen * 2654435761) % this.seen;
+      // Reservoir sampling with a fixed pseudo-random sequence, so runs stay repeatable.
+      this.rng = (Math.imul(this.rng, 1103515245) + 12345) >>> 0;
+      const j = this.rng % this.seen;
       if (j < MAX_SAMPLES) this.values[j] = v;
     }
   }
@@ -84,7 +86,7 @@ export class FindingsBuilder {
   /** Offers rejected, keyed by how they got there: cross-server, expired, forgotten, unknown origin. */
   private readonly rejections = new Map<string, { type: FindingType; via: string; from: EndpointJson | null; to: EndpointJson; sni: string | null; g: Group; accepted: number; ages: number[]; hint: number | null }>();
   private readonly pairs = new Map<string, { client: string; server: EndpointJson; sni: string | null; g: Group; offers: number; tls13: boolean }>();
-  private readonly pskOffers = new Map<string, { first: ConnectionResult; g: Group; overlapping: boolean; lastEnd: number; sni: string | null; server: EndpointJson }>();
+  private readonly pskOffers = new Map<string, { g: Group; overlapping: boolean; lastEnd: number; sni: string | null; server: EndpointJson }>();
   private readonly acceptedAcross = new Map<string, number>();
   private readonly earlyRejected = new Map<string, { server: EndpointJson; sni: string | null; g: Group }>();
   private readonly echPsk = newGroup();
@@ -210,7 +212,8 @@ export class FindingsBuilder {
     let e = this.pskOffers.get(id);
     if (!e) {
       if (this.pskOffers.size >= MAX_KEYS) return;
-      this.pskOffers.set(id, { first: c, g: newGroup(), overlapping: false, lastEnd: start + c.durationMs / 1000, sni: c.sni, server: c.server });
+      // Only what the finding needs: keeping whole connection results would hold every one in memory.
+      this.pskOffers.set(id, { g: newGroup(), overlapping: false, lastEnd: start + c.durationMs / 1000, sni: c.sni, server: c.server });
       addTo(this.pskOffers.get(id)!.g, c.id);
       return;
     }

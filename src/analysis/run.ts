@@ -5,7 +5,7 @@ import { Analyzer } from './analyzer.js';
 import { isSupportedLinkType } from '../net/decode.js';
 import { SummaryBuilder } from './summary.js';
 import { FindingsBuilder } from './findings.js';
-import { SCHEMA_VERSION, type CaptureSummary, type ConnectionResult, type Report } from '../report/model.js';
+import { SCHEMA_VERSION, type CaptureSummary, type ConnectionResult, type PacketStats, type Report } from '../report/model.js';
 import { TOOL_VERSION } from '../version.js';
 
 const LINK_NAMES: Record<number, string> = {
@@ -39,91 +39,120 @@ export interface RunOptions {
   onProgress?: (file: string, bytesRead: number, total: number | null) => void;
   /** Only connections passing this count anywhere in the report. */
   filter?: (c: ConnectionResult) => boolean;
+  /**
+   * Worker threads for several files (default 1: in this thread). Each file is one unit of work;
+   * results are merged in file order, so the report is the same as a sequential run's.
+   */
+  jobs?: number;
 }
 
-/** Analyzes capture files one after the other into one report. */
-export async function analyzeCaptures(paths: string[], opts: RunOptions = {}): Promise<Report> {
-  const keep = opts.keep ?? true;
-  const connections: ConnectionResult[] = [];
-  const summary = new SummaryBuilder();
-  const findings = new FindingsBuilder();
-  const analyzer = new Analyzer({
-    onConnection: (c) => {
-      if (opts.filter && !opts.filter(c)) return;
-      summary.add(c);
-      findings.add(c);
-      if (keep) connections.push(c);
-      opts.onConnection?.(c);
-    },
+/** Reads one capture file through `analyzer` and describes the file. */
+export async function readOneFile(
+  analyzer: Analyzer,
+  path: string,
+  onProgress?: (bytesRead: number, total: number | null) => void,
+): Promise<CaptureSummary> {
+  const total = sourceSize(path);
+  const name = path === '-' ? '(stdin)' : path;
+  const unsupportedBefore = analyzer.stats.unsupportedLink;
+  let live: CaptureInfo | null = null;
+  analyzer.startFile(name, () => live !== null && live.interfaces.some((i) => i.subMicrosecond === true));
+  const result = await readCapture(path, (f) => analyzer.frame(f), {
+    onStart: (info) => (live = info),
+    onProgress: onProgress ? (n) => onProgress(n, total) : undefined,
   });
-  const captures: CaptureSummary[] = [];
-  const warnings: string[] = [];
-  for (const path of paths) {
-    const total = sourceSize(path);
-    const name = path === '-' ? '(stdin)' : path;
-    const unsupportedBefore = analyzer.stats.unsupportedLink;
-    let live: CaptureInfo | null = null;
-    analyzer.startFile(name, () => live !== null && live.interfaces.some((i) => i.subMicrosecond === true));
-    const result = await readCapture(path, (f) => analyzer.frame(f), {
-      onStart: (info) => (live = info),
-      onProgress: opts.onProgress ? (n) => opts.onProgress!(path, n, total) : undefined,
-    });
-    analyzer.endFile();
-    const info = result.info;
-    let error = result.problem ? result.problem.message : null;
-    let usable = !(result.problem?.fatal ?? false) && info.packets > 0;
-    const unsupported = analyzer.stats.unsupportedLink - unsupportedBefore;
-    if (info.packets > 0 && unsupported === info.packets) {
-      const types = [...new Set(info.interfaces.map((i) => i.linkType))].filter((t) => !isSupportedLinkType(t));
-      error = `unsupported link type ${types.map((t) => `${t} (${linkTypeName(t)})`).join(', ')}: nothing could be analyzed`;
-      usable = false;
-    }
-    if (info.packets === 0 && !result.problem) usable = true;
-    const nanos = info.interfaces.some((i) => i.subMicrosecond === true);
-    const first = info.firstTs ? isoTime(info.firstTs.sec, info.firstTs.nsec, nanos) : null;
-    const last = info.lastTs ? isoTime(info.lastTs.sec, info.lastTs.nsec, nanos) : null;
-    const dropped = info.interfaces.some((i) => i.dropped !== undefined)
-      ? info.interfaces.reduce((n, i) => n + (i.dropped ?? 0), 0)
-      : null;
-    captures.push({
-      file: name,
-      format: info.format,
-      compressed: info.compressed,
-      byteOrder: info.byteOrder,
-      linkTypes: [...new Set(info.interfaces.map((i) => linkTypeName(i.linkType)))],
-      snaplen: info.interfaces.length > 0 ? Math.max(...info.interfaces.map((i) => i.snaplen)) : null,
-      packets: info.packets,
-      bytes: info.bytes,
-      firstTime: first,
-      lastTime: last,
-      durationS:
-        info.firstTs && info.lastTs
-          ? Math.round(((info.lastTs.sec - info.firstTs.sec) + (info.lastTs.nsec - info.firstTs.nsec) / 1e9) * 1e6) / 1e6
-          : null,
-      truncatedPackets: info.truncatedPackets,
-      droppedPackets: dropped,
-      secretsBlocks: info.secretsBlocks,
-      error,
-      usable,
-      warnings: info.warnings,
-    });
+  analyzer.endFile();
+  const info = result.info;
+  let error = result.problem ? result.problem.message : null;
+  let usable = !(result.problem?.fatal ?? false) && info.packets > 0;
+  const unsupported = analyzer.stats.unsupportedLink - unsupportedBefore;
+  if (info.packets > 0 && unsupported === info.packets) {
+    const types = [...new Set(info.interfaces.map((i) => i.linkType))].filter((t) => !isSupportedLinkType(t));
+    error = `unsupported link type ${types.map((t) => `${t} (${linkTypeName(t)})`).join(', ')}: nothing could be analyzed`;
+    usable = false;
   }
-  if (analyzer.unsupportedLinkTypes.size > 0) {
-    warnings.push(`unsupported link type(s): ${[...analyzer.unsupportedLinkTypes].map(linkTypeName).join(', ')}; their packets were skipped`);
-  }
-  connections.sort((a, b) => a.id - b.id);
-  const sum = summary.result(analyzer.stats.udp);
-  const found = findings.findings();
+  if (info.packets === 0 && !result.problem) usable = true;
+  const nanos = info.interfaces.some((i) => i.subMicrosecond === true);
+  const first = info.firstTs ? isoTime(info.firstTs.sec, info.firstTs.nsec, nanos) : null;
+  const last = info.lastTs ? isoTime(info.lastTs.sec, info.lastTs.nsec, nanos) : null;
+  const dropped = info.interfaces.some((i) => i.dropped !== undefined) ? info.interfaces.reduce((n, i) => n + (i.dropped ?? 0), 0) : null;
   return {
-    schemaVersion: SCHEMA_VERSION,
-    tool: { name: 'tlsflight', version: TOOL_VERSION },
-    captures,
-    summary: sum,
-    headline: findings.headline(sum, found),
-    findings: found,
-    servers: findings.serverStats(),
-    packets: analyzer.stats,
-    connections,
-    warnings,
+    file: name,
+    format: info.format,
+    compressed: info.compressed,
+    byteOrder: info.byteOrder,
+    linkTypes: [...new Set(info.interfaces.map((i) => linkTypeName(i.linkType)))],
+    snaplen: info.interfaces.length > 0 ? Math.max(...info.interfaces.map((i) => i.snaplen)) : null,
+    packets: info.packets,
+    bytes: info.bytes,
+    firstTime: first,
+    lastTime: last,
+    durationS:
+      info.firstTs && info.lastTs
+        ? Math.round((info.lastTs.sec - info.firstTs.sec + (info.lastTs.nsec - info.firstTs.nsec) / 1e9) * 1e6) / 1e6
+        : null,
+    truncatedPackets: info.truncatedPackets,
+    droppedPackets: dropped,
+    secretsBlocks: info.secretsBlocks,
+    error,
+    usable,
+    warnings: info.warnings,
   };
 }
+
+/** Collects connections into the summary, findings and (optionally) the report. */
+class Collector {
+  readonly connections: ConnectionResult[] = [];
+  readonly summary = new SummaryBuilder();
+  readonly findings = new FindingsBuilder();
+
+  constructor(private readonly opts: RunOptions) {}
+
+  add(c: ConnectionResult): void {
+    if (this.opts.filter && !this.opts.filter(c)) return;
+    this.summary.add(c);
+    this.findings.add(c);
+    if (this.opts.keep ?? true) this.connections.push(c);
+    this.opts.onConnection?.(c);
+  }
+
+  report(captures: CaptureSummary[], stats: PacketStats, unsupported: Set<number>): Report {
+    const warnings: string[] = [];
+    if (unsupported.size > 0) {
+      warnings.push(`unsupported link type(s): ${[...unsupported].map(linkTypeName).join(', ')}; their packets were skipped`);
+    }
+    this.connections.sort((a, b) => a.id - b.id);
+    const sum = this.summary.result(stats.udp);
+    const found = this.findings.findings();
+    return {
+      schemaVersion: SCHEMA_VERSION,
+      tool: { name: 'tlsflight', version: TOOL_VERSION },
+      captures,
+      summary: sum,
+      headline: this.findings.headline(sum, found),
+      findings: found,
+      servers: this.findings.serverStats(),
+      packets: stats,
+      connections: this.connections,
+      warnings,
+    };
+  }
+}
+
+/** Analyzes capture files into one report: one after the other, or in worker threads (`jobs`). */
+export async function analyzeCaptures(paths: string[], opts: RunOptions = {}): Promise<Report> {
+  const jobs = Math.max(1, Math.floor(opts.jobs ?? 1));
+  if (jobs > 1 && paths.length > 1 && !paths.includes('-')) {
+    const { analyzeInWorkers } = await import('./parallel.js');
+    return analyzeInWorkers(paths, jobs, opts, new Collector(opts));
+  }
+  const collector = new Collector(opts);
+  const analyzer = new Analyzer({ onConnection: (c) => collector.add(c) });
+  const captures: CaptureSummary[] = [];
+  for (const path of paths) {
+    captures.push(await readOneFile(analyzer, path, opts.onProgress ? (n, t) => opts.onProgress!(path, n, t) : undefined));
+  }
+  return collector.report(captures, analyzer.stats, analyzer.unsupportedLinkTypes);
+}
+
+export type { Collector };

@@ -65,18 +65,24 @@ export class PcapDecoder implements CaptureDecoder {
     // needs: the chunk itself is never copied.
     while (this.pending && pos < buf.length) {
       const p = this.pending;
-      const want = !this.header ? GLOBAL_HEADER : p.length < RECORD_HEADER ? RECORD_HEADER : RECORD_HEADER + this.caplen(p, 0);
+      const headerPhase = this.header !== null && p.length < RECORD_HEADER;
+      const want = !this.header ? GLOBAL_HEADER : headerPhase ? RECORD_HEADER : RECORD_HEADER + this.caplen(p, 0);
       const take = Math.min(want - p.length, buf.length - pos);
-      this.pending = Buffer.concat([p, buf.subarray(pos, pos + take)]);
-      pos += take;
+      if (take > 0) {
+        this.pending = Buffer.concat([p, buf.subarray(pos, pos + take)]);
+        pos += take;
+      }
       if (this.pending.length < want) break;
       if (!this.header) {
         const h = this.pending;
         this.pending = null;
         if (!this.startCapture(h)) return false;
-      } else if (want === RECORD_HEADER) {
+      } else if (headerPhase) {
+        // The record header just became whole: check it before waiting for its body.
         if (!this.checkRecord(this.pending, 0)) return false;
-      } else {
+        if (this.caplen(this.pending, 0) > 0) continue;
+      }
+      if (this.header && this.pending && this.pending.length === RECORD_HEADER + this.caplen(this.pending, 0)) {
         const rec = this.pending;
         this.pending = null;
         this.forward(rec, 0, rec.length);

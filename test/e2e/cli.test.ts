@@ -131,6 +131,36 @@ describe('tlsflight CLI', () => {
     expect(r.out).toMatch(/--format/);
   });
 
+  it('--jobs spreads files over worker threads with the same report, links across files included', () => {
+    // Split a capture between its two connections: the ticket is issued in the first file and
+    // used in the second.
+    const whole = readFileSync(sample('tls12-ticket.pcap'));
+    const recs: Buffer[] = [];
+    for (let off = 24; off + 16 <= whole.length; ) {
+      const len = whole.readUInt32LE(off + 8);
+      recs.push(whole.subarray(off, off + 16 + len));
+      off += 16 + len;
+    }
+    const second = recs.findIndex((r) => (r[16 + 47] & 0x12) === 0x02 && recs.indexOf(r) > 0);
+    const a = join(tmp, 'part1.pcap');
+    const b = join(tmp, 'part2.pcap');
+    writeFileSync(a, Buffer.concat([whole.subarray(0, 24), ...recs.slice(0, second)]));
+    writeFileSync(b, Buffer.concat([whole.subarray(0, 24), ...recs.slice(second)]));
+    const files = [a, b, sample('tls13-psk.pcap'), sample('mix.pcap')];
+    const one = JSON.parse(run(['analyze', '-f', 'json', '-j', '1', ...files]).out);
+    const two = JSON.parse(run(['analyze', '-f', 'json', '-j', '2', ...files]).out);
+    const strip = (r: { connections: { origin: { ageS: number } | null }[] }) =>
+      r.connections.map((c) => ({ ...c, origin: c.origin ? { ...c.origin, ageS: Math.round(c.origin.ageS * 100) } : null }));
+    expect(strip(two)).toEqual(strip(one));
+    expect(two.summary).toEqual(one.summary);
+    expect(two.findings).toEqual(one.findings);
+    expect(two.captures).toEqual(one.captures);
+    const resumed = two.connections.find((c: { file: string }) => c.file === b);
+    expect(resumed.kind).toBe('resumed-ticket');
+    expect(resumed.resumedFrom).toBe(1);
+    expect(resumed.origin.connection).toBe(1);
+  });
+
   it('several files in one call are reported together and per file', () => {
     const r = run(['analyze', '-f', 'json', sample('tls12-ticket.pcap'), sample('tls13-psk.pcap')]);
     expect(r.code).toBe(0);

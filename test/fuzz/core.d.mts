@@ -97,6 +97,9 @@ export function checkMemoryRun(r: MemoryRun): void;
 export function checkReport(report: Report, nfiles: number): void;
 export function comparableRun(r: MemoryRun): unknown;
 export function firstDifference(a: unknown, b: unknown, path?: string): string | null;
+export const GUARDS: Record<string, (c: FuzzCase) => boolean>;
+export function guardedBy(known: { id: string; guard?: string }[], c: FuzzCase): string | null;
+export function knownBugFor(known: { id: string; match?: string; guard?: string }[], sig: string, c: FuzzCase | null): string | null;
 export function signature(err: unknown): string;
 export function minimize(bytes: Buffer, fails: (b: Buffer) => Promise<boolean>, budgetMs?: number): Promise<Buffer>;
 export function project(conns: ConnectionResult[]): {
