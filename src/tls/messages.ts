@@ -29,11 +29,9 @@ function sessionIdHex(b: Uint8Array): string {
   return b.length === 0 || isAllZero(b) ? '' : toHex(b);
 }
 
-/** Parses a ClientHello body (after the 4-byte handshake header). */
-export function parseClientHello(body: Uint8Array): Parsed<ClientHello> {
-  const r = new ByteReader(body);
-  const ch: ClientHello = {
-    version: r.u16(),
+function emptyClientHello(version: number): ClientHello {
+  return {
+    version,
     sessionId: '',
     cipherSuites: [],
     compressionMethods: [],
@@ -55,6 +53,12 @@ export function parseClientHello(body: Uint8Array): Parsed<ClientHello> {
     greaseSeen: false,
     sslv2: false,
   };
+}
+
+/** Parses a ClientHello body (after the 4-byte handshake header). */
+export function parseClientHello(body: Uint8Array): Parsed<ClientHello> {
+  const r = new ByteReader(body);
+  const ch = emptyClientHello(r.u16());
   r.skip(32); // random
   const sid = r.vec(1);
   if (sid.left > 32) return fail('ClientHello session_id longer than 32 bytes');
@@ -192,39 +196,19 @@ export function parseSslv2ClientHello(body: Uint8Array): Parsed<ClientHello> {
   if (specLen % 3 !== 0) return fail('SSLv2 cipher_spec_length not a multiple of 3');
   const specs = r.bytes(specLen);
   const sid = r.bytes(sidLen);
-  const challenge = r.bytes(chalLen);
+  r.skip(chalLen); // challenge
   if (r.bad) return fail('SSLv2 ClientHello truncated');
   const suites: number[] = [];
   for (let i = 0; i + 2 < specs.length; i += 3) {
     // Only specs with a zero first byte are TLS cipher suites; others are SSLv2 kinds.
     if (specs[i] === 0) suites.push((specs[i + 1] << 8) | specs[i + 2]);
   }
-  return {
-    ok: true,
-    value: {
-      version,
-      sessionId: sessionIdHex(sid),
-      cipherSuites: suites,
-      compressionMethods: [0],
-      extensions: [],
-      sni: null,
-      alpn: [],
-      supportedVersions: [],
-      supportedGroups: [],
-      keyShareGroups: [],
-      signatureAlgorithms: [],
-      sessionTicketLength: null,
-      sessionTicketHash: null,
-      psk: null,
-      pskModes: [],
-      earlyData: false,
-      extendedMasterSecret: false,
-      renegotiationInfo: false,
-      ech: false,
-      greaseSeen: false,
-      sslv2: true,
-    },
-  };
+  const ch = emptyClientHello(version);
+  ch.sessionId = sessionIdHex(sid);
+  ch.cipherSuites = suites;
+  ch.compressionMethods = [0];
+  ch.sslv2 = true;
+  return { ok: true, value: ch };
 }
 
 export function parseServerHello(body: Uint8Array): Parsed<ServerHello> {
