@@ -7,7 +7,7 @@ import { analyzeCaptures } from './analysis/run.js';
 import type { ConnectionResult, Report } from './report/model.js';
 import { buildDiff, renderDiffMarkdown, renderDiffText } from './report/diff.js';
 import { renderHtml } from './report/html.js';
-import { renderJson, renderJsonlLine, renderJsonlSummary } from './report/json.js';
+import { jsonPieces, renderJsonlLine, renderJsonlSummary } from './report/json.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderText } from './report/text.js';
 import { Progress } from './progress.js';
@@ -40,9 +40,25 @@ class Out {
     return !this.file && process.stdout.isTTY === true;
   }
 
-  write(s: string): void {
-    if (this.file) this.file.write(s);
-    else process.stdout.write(s);
+  /** False when the stream wants the writer to wait for drain(). */
+  write(s: string): boolean {
+    return this.file ? this.file.write(s) : process.stdout.write(s);
+  }
+
+  async drain(): Promise<void> {
+    const stream = this.file ?? process.stdout;
+    if (this.failed || stream.destroyed) return;
+    await new Promise<void>((res) => {
+      const done = () => {
+        stream.off('drain', done);
+        stream.off('error', done);
+        stream.off('close', done);
+        res();
+      };
+      stream.once('drain', done);
+      stream.once('error', done);
+      stream.once('close', done);
+    });
   }
 
   async close(): Promise<Error | null> {
@@ -125,7 +141,7 @@ async function runAnalyze(captures: string[], a: CommonArgs, expectations: Expec
   const report = await analyzeOne(captures, a, a.format === 'jsonl' ? (c) => out.write(renderJsonlLine(c)) : undefined);
   switch (a.format) {
     case 'json':
-      out.write(renderJson(report));
+      for (const piece of jsonPieces(report)) if (!out.write(piece)) await out.drain();
       break;
     case 'jsonl':
       out.write(renderJsonlSummary(report));
