@@ -111,6 +111,8 @@ async function analyzeOne(captures: string[], a: CommonArgs, onConnection?: (c: 
     return await analyzeCaptures(captures, {
       keep: a.format !== 'jsonl',
       jobs: a.jobs,
+      // For tests and measurements: the input size from which files go to worker threads.
+      parallelMinBytes: process.env.TLSFLIGHT_PARALLEL_MIN_BYTES ? Number(process.env.TLSFLIGHT_PARALLEL_MIN_BYTES) : undefined,
       filter: a.filter ?? undefined,
       onConnection,
       onProgress: progress ? (file, n, total) => progress.update(file, n, total) : undefined,

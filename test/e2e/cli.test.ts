@@ -10,8 +10,8 @@ const BIN = join(ROOT, 'bin', 'tlsflight.js');
 const tmp = mkdtempSync(join(tmpdir(), 'tlsflight-cli-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function run(args: string[], input?: Buffer) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '' } });
+function run(args: string[], input?: Buffer, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', env: { ...process.env, NO_COLOR: '', ...env } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -148,7 +148,8 @@ describe('tlsflight CLI', () => {
     writeFileSync(b, Buffer.concat([whole.subarray(0, 24), ...recs.slice(second)]));
     const files = [a, b, sample('tls13-psk.pcap'), sample('mix.pcap')];
     const one = JSON.parse(run(['analyze', '-f', 'json', '-j', '1', ...files]).out);
-    const two = JSON.parse(run(['analyze', '-f', 'json', '-j', '2', ...files]).out);
+    // Small files normally stay in one thread; the variable makes these go to workers.
+    const two = JSON.parse(run(['analyze', '-f', 'json', '-j', '2', ...files], undefined, { TLSFLIGHT_PARALLEL_MIN_BYTES: '0' }).out);
     const strip = (r: { connections: { origin: { ageS: number } | null }[] }) =>
       r.connections.map((c) => ({ ...c, origin: c.origin ? { ...c.origin, ageS: Math.round(c.origin.ageS * 100) } : null }));
     expect(strip(two)).toEqual(strip(one));
