@@ -142,9 +142,20 @@ async function runAnalyze(captures: string[], a: CommonArgs, expectations: Expec
   const out = new Out(a.output);
   const report = await analyzeOne(captures, a, a.format === 'jsonl' ? (c) => out.write(renderJsonlLine(c)) : undefined);
   switch (a.format) {
-    case 'json':
-      for (const piece of jsonPieces(report)) if (!out.write(piece)) await out.drain();
+    case 'json': {
+      // Pieces gathered into ~1 MB writes: one write per connection costs more than the JSON.
+      let batch = '';
+      for (const piece of jsonPieces(report)) {
+        batch += piece;
+        if (batch.length >= 1 << 20) {
+          const ok = out.write(batch);
+          batch = '';
+          if (!ok) await out.drain();
+        }
+      }
+      out.write(batch);
       break;
+    }
     case 'jsonl':
       out.write(renderJsonlSummary(report));
       break;
