@@ -133,7 +133,9 @@ export class Connection {
       this.curFrame = frame;
       this.curMs = (sec - this.startSec) * 1000 + (nsec - this.startNsec) / 1e6;
       this.curTime = sec + nsec / 1e9;
-      d.tcp.segment(syn ? (seq + 1) >>> 0 : seq, data.subarray(payloadOffset, payloadOffset + payloadLength), wire);
+      // A plain Uint8Array view, not a Buffer: every subarray taken from it downstream is then a
+      // cheap typed-array view instead of a Buffer construction.
+      d.tcp.segment(syn ? (seq + 1) >>> 0 : seq, new Uint8Array(data.buffer, data.byteOffset + payloadOffset, payloadLength), wire);
     }
     // Neither side speaks TLS (plain TCP, or STARTTLS never came): nothing more to read.
     if (!this.trace.settled && this.dirs[0].tls.mode === 'off' && this.dirs[1].tls.mode === 'off') this.settle();
