@@ -1,6 +1,14 @@
 import { ReassemblyBudget, TcpStream } from '../net/tcp-stream.js';
-import { HANDSHAKE_SHORT, HandshakeType, ContentType, versionName } from '../tls/constants.js';
-import { parseCertificate, parseClientHello, parseNewSessionTicket, parseServerHello, parseSslv2ClientHello } from '../tls/messages.js';
+import { HANDSHAKE_SHORT, HandshakeType, ContentType, cipherName, versionName } from '../tls/constants.js';
+import {
+  parseCertificate,
+  parseCertificateRequestTypes,
+  parseClientHello,
+  parseEcdheServerKeyExchange,
+  parseNewSessionTicket,
+  parseServerHello,
+  parseSslv2ClientHello,
+} from '../tls/messages.js';
 import { TlsStream, type TlsEvents } from '../tls/record-stream.js';
 import type { HandshakeTrace, Side } from './types.js';
 import type { IssueKind } from './linker.js';
@@ -45,6 +53,8 @@ export class Connection {
     clientHellos: [],
     serverHellos: [],
     certificate: null,
+    skeGroup: null,
+    clientCertRequested: false,
     tickets: [],
     alerts: [],
     losses: [],
@@ -265,6 +275,17 @@ export class Connection {
         if (r.ok) {
           if (t.certificate === null) t.certificate = r.value;
         } else this.problem(side, r.error);
+        break;
+      }
+      case HandshakeType.ServerKeyExchange:
+        if (t.skeGroup === null && cipherName(t.serverHellos[t.serverHellos.length - 1]?.cipherSuite ?? 0).includes('ECDHE')) {
+          t.skeGroup = parseEcdheServerKeyExchange(body);
+        }
+        break;
+      case HandshakeType.CertificateRequest: {
+        t.clientCertRequested = true;
+        const r = parseCertificateRequestTypes(body);
+        if (!r.ok) this.problem(side, r.error);
         break;
       }
       case HandshakeType.NewSessionTicket: {

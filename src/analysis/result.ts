@@ -1,5 +1,5 @@
 import { formatIp } from '../net/types.js';
-import { alertName, cipherName } from '../tls/constants.js';
+import { alertName, cipherName, groupName } from '../tls/constants.js';
 import type { ConnectionResult, FlightJson, OriginJson } from '../report/model.js';
 import type { IssuedRegistry } from './linker.js';
 import type { Connection } from './connection.js';
@@ -129,6 +129,8 @@ export function buildResult(
     tls,
     version: c.version,
     cipher: sh ? cipherName(sh.cipherSuite) : null,
+    group: sh && sh.keyShareGroup !== null && !sh.helloRetry ? groupName(sh.keyShareGroup) : t.skeGroup !== null ? groupName(t.skeGroup) : null,
+    clientCertRequested: t.clientCertRequested,
     sni: ch?.sni ?? null,
     alpn: sh?.alpn ?? null,
     alpnOffered: ch?.alpn ?? [],

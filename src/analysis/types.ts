@@ -24,6 +24,10 @@ export interface HandshakeTrace {
   clientHellos: ClientHello[];
   serverHellos: ServerHello[];
   certificate: CertificateInfo | null;
+  /** TLS ≤ 1.2 ECDHE group from ServerKeyExchange. */
+  skeGroup: number | null;
+  /** The server asked for a client certificate (CertificateRequest seen). */
+  clientCertRequested: boolean;
   tickets: NewSessionTicket[];
   alerts: { side: Side; level: number; description: number }[];
   /** Bytes lost per side before the handshake was settled, with what they hid. */

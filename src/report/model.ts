@@ -51,6 +51,10 @@ export interface ConnectionResult {
   tls: boolean;
   version: VersionName | null;
   cipher: string | null;
+  /** Key exchange group: TLS 1.3 ServerHello key_share, or TLS ≤ 1.2 ECDHE ServerKeyExchange. */
+  group: string | null;
+  /** The server sent a CertificateRequest (asked for a client certificate). */
+  clientCertRequested: boolean;
   sni: string | null;
   /** ALPN protocol the server selected; `alpnOffered` is the client's list. */
   alpn: string | null;

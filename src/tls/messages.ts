@@ -332,3 +332,21 @@ export function parseNewSessionTicket(body: Uint8Array): Parsed<NewSessionTicket
   const ticket = t.bytes(t.left);
   return { ok: true, value: { lifetimeHint, ticketLength: ticket.length, ticketHash: shortHash(ticket) } };
 }
+
+/**
+ * TLS ≤ 1.2 ServerKeyExchange of an ECDHE suite (RFC 8422 §5.4): curve_type 3 (named_curve) and
+ * the group. Other key exchanges (DHE, PSK, SRP) carry no named group: null.
+ */
+export function parseEcdheServerKeyExchange(body: Uint8Array): number | null {
+  if (body.length < 4 || body[0] !== 3) return null;
+  return (body[1] << 8) | body[2];
+}
+
+/** CertificateRequest (TLS ≤ 1.2): the certificate types the server asks the client for. */
+export function parseCertificateRequestTypes(body: Uint8Array): Parsed<number[]> {
+  const r = new ByteReader(body);
+  const types = r.vec(1);
+  const out: number[] = [];
+  while (types.left > 0) out.push(types.u8());
+  return r.bad ? fail('CertificateRequest truncated') : { ok: true, value: out };
+}

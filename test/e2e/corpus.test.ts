@@ -81,6 +81,11 @@ describe.skipIf(!present)('real public captures (../shared/corpus)', () => {
       expect(c.resumed).toBe(true);
       expect(c.reason).toMatch(/ClientHello is not in the capture/);
     }],
+    ['arkime/ssl-selfsign.pcap', (r) => {
+      // SSLv3 with mutual certificate authentication: the server's CertificateRequest.
+      expect(r.connections[0].version).toBe('SSL3.0');
+      expect(r.connections[0].clientCertRequested).toBe(true);
+    }],
     ['zeek/hrr.pcap', (r) => {
       expect(r.connections[0].helloRetry).toBe(true);
       expect(r.connections[0].version).toBe('TLS1.3');

@@ -99,6 +99,16 @@ describe('samples from real TLS stacks classify as generated', () => {
     expect(psk.pskMode).toBe('psk_dhe_ke');
   });
 
+  it('names the key exchange group from ServerKeyExchange (TLS 1.2) and key_share (TLS 1.3)', async () => {
+    const r = await analyze(sample('mix.pcap'));
+    const full12 = r.connections.find((c) => c.version === 'TLS1.2' && c.kind === 'full')!;
+    const full13 = r.connections.find((c) => c.version === 'TLS1.3' && c.kind === 'full')!;
+    expect(full12.group).toBe('x25519');
+    expect(full13.group).toBe('x25519');
+    // An abbreviated TLS 1.2 handshake has no ServerKeyExchange.
+    expect(r.connections.find((c) => c.kind === 'resumed-session-id')!.group).toBeNull();
+  });
+
   it('the rejected ticket is reported with what was offered', async () => {
     const r = await analyze(sample('tls12-ticket-rejected.pcap'));
     const c = r.connections[1];
