@@ -110,6 +110,8 @@ async function analyzeOne(captures: string[], a: CommonArgs, onConnection?: (c: 
   try {
     return await analyzeCaptures(captures, {
       keep: a.format !== 'jsonl',
+      // Text and Markdown list the first --limit connections; holding more would only cost memory.
+      keepFirstTls: (a.format === 'text' || a.format === 'markdown') && a.limit > 0 ? a.limit : undefined,
       jobs: a.jobs,
       // For tests and measurements: the input size from which files go to worker threads.
       parallelMinBytes: process.env.TLSFLIGHT_PARALLEL_MIN_BYTES ? Number(process.env.TLSFLIGHT_PARALLEL_MIN_BYTES) : undefined,

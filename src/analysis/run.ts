@@ -44,6 +44,11 @@ export interface RunOptions {
    * results are merged in file order, so the report is the same as a sequential run's.
    */
   jobs?: number;
+  /**
+   * Keep only the first N TLS connections (by id) in the report: enough for a report that lists N,
+   * with memory bounded however many connections the capture has. 0 or unset: keep all.
+   */
+  keepFirstTls?: number;
   /** Total input size below which several files are still read in this thread (default 256 MiB). */
   parallelMinBytes?: number;
 }
@@ -116,8 +121,20 @@ class Collector {
     if (this.opts.filter && !this.opts.filter(c)) return;
     this.summary.add(c);
     this.findings.add(c);
-    if (this.opts.keep ?? true) this.connections.push(c);
+    const first = this.opts.keepFirstTls ?? 0;
+    if (first > 0) {
+      if (c.tls) {
+        this.connections.push(c);
+        // Connections end out of order: trim to the lowest ids now and then, not on every add.
+        if (this.connections.length >= first * 2) this.trim(first);
+      }
+    } else if (this.opts.keep ?? true) this.connections.push(c);
     this.opts.onConnection?.(c);
+  }
+
+  private trim(n: number): void {
+    this.connections.sort((a, b) => a.id - b.id);
+    this.connections.length = Math.min(this.connections.length, n);
   }
 
   report(captures: CaptureSummary[], stats: PacketStats, unsupported: Set<number>): Report {
@@ -125,6 +142,7 @@ class Collector {
     if (unsupported.size > 0) {
       warnings.push(`unsupported link type(s): ${[...unsupported].map(linkTypeName).join(', ')}; their packets were skipped`);
     }
+    if ((this.opts.keepFirstTls ?? 0) > 0) this.trim(this.opts.keepFirstTls!);
     this.connections.sort((a, b) => a.id - b.id);
     const sum = this.summary.result(stats.udp);
     const found = this.findings.findings();

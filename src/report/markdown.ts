@@ -141,7 +141,9 @@ export function renderMarkdown(r: Report, o: MarkdownOptions): string {
         ]),
       );
     }
-    if (shown.length < tls.length) L.push(`\n_${tls.length - shown.length} more connections not listed (use \`--limit 0\`)._`);
+    // The report may hold only the connections shown: the summary has the total.
+    const total = Math.max(tls.length, r.summary.tlsConnections);
+    if (shown.length < total) L.push(`\n_${total - shown.length} more connections not listed (use \`--limit 0\`)._`);
     if (shown.some((c) => c.ambiguous)) L.push('\n\\* both a session ID and a ticket were offered; the capture does not show which the server used.');
     L.push('');
   }

@@ -127,7 +127,9 @@ export function renderText(r: Report, o: TextOptions): string {
   widths[widths.length - 1] = 0;
   L.push(bold(header.map((h, i) => pad(h, widths[i])).join('  ').trimEnd()));
   for (const row of rows) L.push(row.map((x, i) => pad(x, widths[i])).join('  ').trimEnd());
-  if (shown.length < tls.length) L.push(`… ${tls.length - shown.length} more (use --limit 0 or --format json)`);
+  // The report may hold only the connections shown: the summary has the total.
+  const total = Math.max(tls.length, s.tlsConnections);
+  if (shown.length < total) L.push(`… ${total - shown.length} more (use --limit 0 or --format json)`);
   if (tls.some((c) => c.ambiguous)) L.push('* both a ticket and a session ID were offered; see --verbose for the evidence');
   const unknown = tls.filter((c) => c.kind === 'unknown' && c.reason);
   if (unknown.length > 0 && !o.verbose) {
