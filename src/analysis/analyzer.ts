@@ -76,7 +76,7 @@ export class Analyzer {
     const synOnly = syn && (p.flags & 0x10) === 0;
     if (conn && synOnly && this.isNewConnection(conn, p)) {
       this.end(conn);
-      conn = this.flows.probe(p);
+      conn = undefined;
     }
     if (!conn) {
       // Bare ACKs, FINs and RSTs of a connection already ended (or never seen) carry nothing to analyze.
@@ -96,7 +96,7 @@ export class Analyzer {
         (c, what, key, lifetimeHint) => this.issue(c, what, key, lifetimeHint),
         this.budget,
       );
-      this.flows.probe(p);
+      // The table's scratch still holds this packet's tuple from the probe above.
       conn.flowKey = this.flows.insertProbed(conn);
     }
     const a = conn.sides[0];

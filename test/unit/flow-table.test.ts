@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { FlowTable } from '../../src/analysis/flow-table.js';
+import { newPacket, type Packet } from '../../src/net/types.js';
+
+function pkt(src: number[], sp: number, dst: number[], dp: number): Packet {
+  const p = newPacket();
+  p.ipVersion = src.length === 4 ? 4 : 6;
+  p.src = Uint8Array.from(src);
+  p.dst = Uint8Array.from(dst);
+  p.srcPort = sp;
+  p.dstPort = dp;
+  return p;
+}
+
+const v6a = [0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 1];
+const v6b = [0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 2];
+
+describe('FlowTable', () => {
+  it('finds a flow from either direction, IPv4 and IPv6, and forgets it on delete', () => {
+    const t = new FlowTable<string>();
+    expect(t.probe(pkt([10, 0, 0, 1], 5000, [10, 0, 0, 2], 443))).toBeUndefined();
+    const k4 = t.insertProbed('v4');
+    expect(t.probe(pkt([10, 0, 0, 2], 443, [10, 0, 0, 1], 5000))).toBe('v4');
+    expect(t.probe(pkt([10, 0, 0, 1], 5001, [10, 0, 0, 2], 443))).toBeUndefined();
+    t.probe(pkt(v6b, 443, v6a, 6000));
+    const k6 = t.insertProbed('v6');
+    expect(t.probe(pkt(v6a, 6000, v6b, 443))).toBe('v6');
+    expect(t.size).toBe(2);
+    expect([...t.values()].sort()).toEqual(['v4', 'v6']);
+    t.delete(k4);
+    expect(t.probe(pkt([10, 0, 0, 1], 5000, [10, 0, 0, 2], 443))).toBeUndefined();
+    t.delete(k6);
+    expect(t.size).toBe(0);
+  });
+
+  it('keeps many flows apart (hash chains resolved by the full tuple)', () => {
+    const t = new FlowTable<number>();
+    const keys = [];
+    for (let i = 0; i < 20000; i++) {
+      const p = pkt([10, (i >> 8) & 255, i & 255, 1], 1024 + (i % 7), [192, 0, 2, 1], 443);
+      expect(t.probe(p)).toBeUndefined();
+      keys.push(t.insertProbed(i));
+    }
+    for (let i = 0; i < 20000; i += 97) expect(t.probe(pkt([192, 0, 2, 1], 443, [10, (i >> 8) & 255, i & 255, 1], 1024 + (i % 7)))).toBe(i);
+    for (const k of keys) t.delete(k);
+    expect(t.size).toBe(0);
+  });
+});
