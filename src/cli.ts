@@ -146,16 +146,19 @@ async function runAnalyze(captures: string[], a: CommonArgs, expectations: Expec
   switch (a.format) {
     case 'json': {
       // Pieces gathered into ~1 MB writes: one write per connection costs more than the JSON.
-      let batch = '';
+      let batch: string[] = [];
+      let size = 0;
       for (const piece of jsonPieces(report)) {
-        batch += piece;
-        if (batch.length >= 1 << 20) {
-          const ok = out.write(batch);
-          batch = '';
+        batch.push(piece);
+        size += piece.length;
+        if (size >= 1 << 20) {
+          const ok = out.write(batch.join(''));
+          batch = [];
+          size = 0;
           if (!ok) await out.drain();
         }
       }
-      out.write(batch);
+      out.write(batch.join(''));
       break;
     }
     case 'jsonl':
