@@ -15,6 +15,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { versionLabel } from '../dist/tls/constants.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const repo = resolve(here, '..');
@@ -120,28 +121,8 @@ const ep = (ip, port) => `${normIp(ip)}|${port}`;
 const showEp = (ip, port) => (String(ip).includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`);
 const pairKey = (a, b) => (a < b ? `${a}<>${b}` : `${b}<>${a}`);
 
-function versionName(v) {
-  if (v === null || v === undefined) return null;
-  const n = typeof v === 'number' ? v : parseInt(v, 16);
-  switch (n) {
-    case 0x0002:
-      return 'SSL2.0';
-    case 0x0300:
-      return 'SSL3.0';
-    case 0x0301:
-      return 'TLS1.0';
-    case 0x0302:
-      return 'TLS1.1';
-    case 0x0303:
-      return 'TLS1.2';
-    case 0x0304:
-      return 'TLS1.3';
-    default:
-      // TLS 1.3 drafts (0x7fxx), Facebook's (0xfb1x) and Chrome's 2017 experiments (0x7e01-0x7e03).
-      if ((n & 0xff00) === 0x7f00 || (n & 0xfff0) === 0xfb10 || (n >= 0x7e01 && n <= 0x7e03)) return 'TLS1.3';
-      return `0x${n.toString(16).padStart(4, '0')}`;
-  }
-}
+// The analyzer's own names (dist/ is built before any crosscheck run: it runs the built CLI).
+const versionName = (v) => (v === null || v === undefined ? null : versionLabel(typeof v === 'number' ? v : parseInt(v, 16)));
 const offers13 = (versions) => versions.some((v) => versionName(v) === 'TLS1.3');
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 import { decodePacket, isSupportedLinkType } from '../net/decode.js';
-import { formatIp, newPacket, type Packet } from '../net/types.js';
+import { formatIp, newPacket, TcpFlag, type Packet } from '../net/types.js';
 import { ReassemblyBudget } from '../net/tcp-stream.js';
 import type { Frame } from '../capture/types.js';
 import type { ConnectionResult, PacketStats } from '../report/model.js';
@@ -72,8 +72,8 @@ export class Analyzer {
     }
     this.stats.tcp++;
     let conn = this.flows.probe(p);
-    const syn = (p.flags & 0x02) !== 0;
-    const synOnly = syn && (p.flags & 0x10) === 0;
+    const syn = (p.flags & TcpFlag.SYN) !== 0;
+    const synOnly = syn && (p.flags & TcpFlag.ACK) === 0;
     if (conn && synOnly && this.isNewConnection(conn, p)) {
       this.end(conn);
       conn = undefined;

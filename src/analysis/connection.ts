@@ -1,4 +1,5 @@
 import { ReassemblyBudget, TcpStream } from '../net/tcp-stream.js';
+import { TcpFlag } from '../net/types.js';
 import { HANDSHAKE_SHORT, HandshakeType, ContentType, cipherName, versionName } from '../tls/constants.js';
 import {
   parseCertificate,
@@ -129,9 +130,9 @@ export class Connection {
     const d = this.dirs[side];
     d.packets++;
     d.bytes += wire;
-    const syn = (flags & 0x02) !== 0;
+    const syn = (flags & TcpFlag.SYN) !== 0;
     if (syn) {
-      const isAck = (flags & 0x10) !== 0;
+      const isAck = (flags & TcpFlag.ACK) !== 0;
       if (this.trace.clientSide === null || this.trace.roleBasis !== 'syn') {
         this.trace.clientSide = isAck ? ((1 - side) as Side) : side;
         this.trace.roleBasis = 'syn';
@@ -149,8 +150,8 @@ export class Connection {
     }
     // Neither side speaks TLS (plain TCP, or STARTTLS never came): nothing more to read.
     if (!this.trace.settled && this.dirs[0].tls.mode === 'off' && this.dirs[1].tls.mode === 'off') this.settle();
-    if ((flags & 0x01) !== 0) d.fin = true;
-    if ((flags & 0x04) !== 0) this.rst = true;
+    if ((flags & TcpFlag.FIN) !== 0) d.fin = true;
+    if ((flags & TcpFlag.RST) !== 0) this.rst = true;
   }
 
   /** End of connection or capture: deliver what was held behind holes, then freeze the trace. */

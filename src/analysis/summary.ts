@@ -57,12 +57,6 @@ export class SummaryBuilder {
   }
 }
 
-export function summarize(conns: ConnectionResult[], udpPackets: number): Summary {
-  const b = new SummaryBuilder();
-  for (const c of conns) b.add(c);
-  return b.result(udpPackets);
-}
-
 function round4(x: number): number {
   return Math.round(x * 10000) / 10000;
 }

@@ -39,7 +39,7 @@ export class TlsStream implements StreamConsumer {
   mode: Mode = 'probe';
   /** Set by the connection when this direction's records are encrypted from now on. */
   encrypted = false;
-  /** Nothing more to learn: the connection has stopped listening to this direction. */
+  /** TLS records seen (any content type): the direction spoke TLS even without a hello. */
   records = 0;
   private probed = 0;
   private readonly hdr = new Uint8Array(5);
