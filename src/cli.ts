@@ -7,7 +7,8 @@ import { analyzeCaptures } from './analysis/run.js';
 import type { ConnectionResult, Report } from './report/model.js';
 import { buildDiff, renderDiffMarkdown, renderDiffText } from './report/diff.js';
 import { renderHtml } from './report/html.js';
-import { jsonPieces, renderJsonlLine, renderJsonlSummary } from './report/json.js';
+import { jsonConnectionLine, jsonPieces, renderJsonlLine, renderJsonlSummary } from './report/json.js';
+import { LineSpool } from './report/spool.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderText } from './report/text.js';
 import { Progress } from './progress.js';
@@ -41,7 +42,7 @@ class Out {
   }
 
   /** False when the stream wants the writer to wait for drain(). */
-  write(s: string): boolean {
+  write(s: string | Uint8Array): boolean {
     return this.file ? this.file.write(s) : process.stdout.write(s);
   }
 
@@ -109,7 +110,7 @@ async function analyzeOne(captures: string[], a: CommonArgs, onConnection?: (c: 
   const progress = a.quiet ? null : Progress.forStderr(captures);
   try {
     return await analyzeCaptures(captures, {
-      keep: a.format !== 'jsonl',
+      keep: a.format !== 'jsonl' && a.format !== 'json',
       // Text and Markdown list the first --limit connections; holding more would only cost memory.
       keepFirstTls: (a.format === 'text' || a.format === 'markdown') && a.limit > 0 ? a.limit : undefined,
       jobs: a.jobs,
@@ -142,26 +143,79 @@ function reportProblems(report: Report, quiet: boolean): number {
 
 async function runAnalyze(captures: string[], a: CommonArgs, expectations: Expectation[], verbose: boolean): Promise<number> {
   const out = new Out(a.output);
-  const report = await analyzeOne(captures, a, a.format === 'jsonl' ? (c) => out.write(renderJsonlLine(c)) : undefined);
+  // JSON lists connections by id after a summary that needs all of them: their lines wait in a
+  // spool (memory, then a temporary file), not as result objects. JSONL streams them as they end.
+  const spool = a.format === 'json' ? new LineSpool() : null;
+  const jsonl = a.format === 'jsonl' ? new Batcher(out) : null;
+  try {
+    const report = await analyzeOne(
+      captures,
+      a,
+      spool ? (c) => spool.add(c.id, jsonConnectionLine(c)) : jsonl ? (c) => jsonl.add(renderJsonlLine(c)) : undefined,
+    );
+    return await writeReport(report, a, out, spool, jsonl, expectations, verbose);
+  } finally {
+    spool?.close();
+  }
+}
+
+/** Strings gathered into ~1 MB writes: one write per connection costs more than its JSON. */
+class Batcher {
+  private batch: string[] = [];
+  private size = 0;
+
+  constructor(private readonly out: Out) {}
+
+  add(s: string): void {
+    this.batch.push(s);
+    this.size += s.length;
+    if (this.size >= 1 << 20) this.flush();
+  }
+
+  /** False when the output wants the writer to wait for drain(). */
+  flush(): boolean {
+    if (this.batch.length === 0) return true;
+    const ok = this.out.write(this.batch.join(''));
+    this.batch = [];
+    this.size = 0;
+    return ok;
+  }
+}
+
+async function writeReport(
+  report: Report,
+  a: CommonArgs,
+  out: Out,
+  spool: LineSpool | null,
+  jsonl: Batcher | null,
+  expectations: Expectation[],
+  verbose: boolean,
+): Promise<number> {
   switch (a.format) {
     case 'json': {
-      // Pieces gathered into ~1 MB writes: one write per connection costs more than the JSON.
-      let batch: string[] = [];
+      const lines = spool ? { count: spool.lines, lines: (sep: string, last: string) => spool.inIdOrder(sep, last) } : undefined;
+      let pending: string[] = [];
       let size = 0;
-      for (const piece of jsonPieces(report)) {
-        batch.push(piece);
-        size += piece.length;
-        if (size >= 1 << 20) {
-          const ok = out.write(batch.join(''));
-          batch = [];
-          size = 0;
-          if (!ok) await out.drain();
+      const flush = async () => {
+        if (pending.length > 0 && !out.write(pending.join(''))) await out.drain();
+        pending = [];
+        size = 0;
+      };
+      for (const piece of jsonPieces(report, lines)) {
+        if (typeof piece === 'string') {
+          pending.push(piece);
+          size += piece.length;
+          if (size >= 1 << 20) await flush();
+        } else {
+          await flush();
+          if (!out.write(piece)) await out.drain();
         }
       }
-      out.write(batch.join(''));
+      await flush();
       break;
     }
     case 'jsonl':
+      jsonl?.flush();
       out.write(renderJsonlSummary(report));
       break;
     case 'markdown':

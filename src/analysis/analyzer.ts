@@ -1,5 +1,5 @@
 import { decodePacket, isSupportedLinkType } from '../net/decode.js';
-import { formatIp, newPacket, TcpFlag, type Packet } from '../net/types.js';
+import { addressLength, formatIp, newPacket, TcpFlag, type Packet } from '../net/types.js';
 import { ReassemblyBudget } from '../net/tcp-stream.js';
 import type { Frame } from '../capture/types.js';
 import type { ConnectionResult, PacketStats } from '../report/model.js';
@@ -91,16 +91,16 @@ export class Analyzer {
       }
       conn = new Connection(
         this.nextId++,
-        { ip: Uint8Array.prototype.slice.call(p.src), port: p.srcPort },
-        { ip: Uint8Array.prototype.slice.call(p.dst), port: p.dstPort },
+        // Copies: the frame's memory is reused (and Buffer.prototype.slice would only be a view).
+        { ip: copyBytes(p.data, p.srcOffset, addressLength(p)), port: p.srcPort },
+        { ip: copyBytes(p.data, p.dstOffset, addressLength(p)), port: p.dstPort },
         (c, what, key, lifetimeHint) => this.issue(c, what, key, lifetimeHint),
         this.budget,
       );
       // The table's scratch still holds this packet's tuple from the probe above.
       conn.flowKey = this.flows.insertProbed(conn);
     }
-    const a = conn.sides[0];
-    const side: Side = a.port === p.srcPort && bytesEqual(a.ip, p.src) ? 0 : 1;
+    const side = sideOf(conn, p);
     conn.packet(side, f.index, f.tsSec, f.tsNsec, p.seq, p.flags, f.data, p.payloadOffset, p.payloadLength, p.wireLength);
     if (conn.closed) this.end(conn);
   }
@@ -115,8 +115,7 @@ export class Analyzer {
   private isNewConnection(conn: Connection, p: Packet): boolean {
     if (conn.closed) return true;
     // A retransmitted SYN repeats the initial sequence number; any other SYN opens a new connection.
-    const a = conn.sides[0];
-    const side = a.port === p.srcPort && bytesEqual(a.ip, p.src) ? 0 : 1;
+    const side = sideOf(conn, p);
     const tcp = conn.dirs[side].tcp;
     return tcp.synSeen ? tcp.isn !== p.seq : tcp.started;
   }
@@ -173,8 +172,17 @@ export class Analyzer {
 
 const MAX_CLOSED_FLOWS = 65_536;
 
-function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
+function copyBytes(d: Uint8Array, at: number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = d[at + i];
+  return out;
+}
+
+/** Which endpoint of `conn` sent `p` (a packet of its 4-tuple): the ports tell, unless they are equal. */
+function sideOf(conn: Connection, p: Packet): Side {
+  const [a, b] = conn.sides;
+  if (a.port !== b.port) return a.port === p.srcPort ? 0 : 1;
+  const ip = a.ip;
+  for (let i = 0; i < ip.length; i++) if (ip[i] !== p.data[p.srcOffset + i]) return 1;
+  return 0;
 }

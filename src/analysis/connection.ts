@@ -34,8 +34,8 @@ class Direction {
   sentFinished = false;
   ccs = false;
 
-  constructor(events: TlsEvents, budget?: ReassemblyBudget) {
-    this.tls = new TlsStream(events);
+  constructor(events: TlsEvents, side: Side, budget?: ReassemblyBudget) {
+    this.tls = new TlsStream(events, side);
     this.tcp = new TcpStream(this.tls, budget);
   }
 }
@@ -44,7 +44,7 @@ class Direction {
  * One TCP connection: both directions, and the handshake trace built from what they carry. Once
  * the handshake is settled the connection stops reading payload (skip state) and only counts.
  */
-export class Connection {
+export class Connection implements TlsEvents {
   readonly sides: [Endpoint, Endpoint];
   readonly dirs: [Direction, Direction];
   readonly trace: HandshakeTrace = {
@@ -95,7 +95,7 @@ export class Connection {
     budget?: ReassemblyBudget,
   ) {
     this.sides = [a, b];
-    this.dirs = [new Direction(this.events(0), budget), new Direction(this.events(1), budget)];
+    this.dirs = [new Direction(this, 0, budget), new Direction(this, 1, budget)];
   }
 
   get settled(): boolean {
@@ -183,25 +183,21 @@ export class Connection {
     if (this.trace.problems.length < 16) this.trace.problems.push(`${side === this.trace.clientSide ? 'client' : side === 1 - (this.trace.clientSide ?? -1) ? 'server' : `side ${side}`}: ${msg}`);
   }
 
-  private events(side: Side): TlsEvents {
-    return {
-      handshake: (type, body) => this.onHandshake(side, type, body),
-      sslv2: (body) => this.onSslv2(side, body),
-      changeCipherSpec: () => this.onCcs(side),
-      alert: (level, desc) => {
-        if (this.trace.alerts.length < 8) this.trace.alerts.push({ side, level, description: desc });
-        this.push(side, 'Alert', desc);
-        if (level === 2) this.settle();
-      },
-      encrypted: (type, _len) => this.onEncrypted(side, type),
-      problem: (msg) => this.problem(side, msg),
-      lost: (what) => {
-        if (this.trace.losses.length < 16) this.trace.losses.push({ side, what, afterEvent: this.trace.events.length - 1 });
-      },
-    };
+  onAlert(side: Side, level: number, description: number): void {
+    if (this.trace.alerts.length < 8) this.trace.alerts.push({ side, level, description });
+    this.push(side, 'Alert', description);
+    if (level === 2) this.settle();
   }
 
-  private onHandshake(side: Side, type: number, body: Uint8Array): void {
+  onProblem(side: Side, message: string): void {
+    this.problem(side, message);
+  }
+
+  onLost(side: Side, what: string): void {
+    if (this.trace.losses.length < 16) this.trace.losses.push({ side, what, afterEvent: this.trace.events.length - 1 });
+  }
+
+  onHandshake(side: Side, type: number, body: Uint8Array): void {
     const t = this.trace;
     switch (type) {
       case HandshakeType.ClientHello: {
@@ -301,7 +297,7 @@ export class Connection {
     this.push(side, HANDSHAKE_SHORT[type] ?? `HS${type}`);
   }
 
-  private onSslv2(side: Side, body: Uint8Array): void {
+  onSslv2(side: Side, body: Uint8Array): void {
     if (body[0] === 1) {
       const r = parseSslv2ClientHello(body);
       if (!r.ok) {
@@ -321,7 +317,7 @@ export class Connection {
     }
   }
 
-  private onCcs(side: Side): void {
+  onCcs(side: Side): void {
     const d = this.dirs[side];
     this.push(side, 'CCS');
     d.ccs = true;
@@ -332,7 +328,7 @@ export class Connection {
     if (!this.is13) d.tls.encrypted = true;
   }
 
-  private onEncrypted(side: Side, type: number): void {
+  onEncrypted(side: Side, type: number): void {
     const d = this.dirs[side];
     const t = this.trace;
     const is13 = this.serverHelloDone && this.is13;

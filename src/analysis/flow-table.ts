@@ -17,8 +17,12 @@ interface Slot<V> {
   next: Slot<V> | null;
 }
 
-function u32(a: Uint8Array): number {
-  return ((a[0] << 24) | (a[1] << 16) | (a[2] << 8) | a[3]) >>> 0;
+function u32(a: Uint8Array, at: number): number {
+  return ((a[at] << 24) | (a[at + 1] << 16) | (a[at + 2] << 8) | a[at + 3]) >>> 0;
+}
+
+function hex16(a: Uint8Array, at: number): string {
+  return Buffer.from(a.buffer, a.byteOffset + at, 16).toString('hex');
 }
 
 /**
@@ -44,8 +48,8 @@ export class FlowTable<V> {
   /** Finds the flow of packet `p` and remembers its tuple for a following insertProbed. */
   probe(p: Packet): V | undefined {
     if (p.ipVersion === 4) {
-      const s = u32(p.src);
-      const d = u32(p.dst);
+      const s = u32(p.data, p.srcOffset);
+      const d = u32(p.data, p.dstOffset);
       const fwd = s < d || (s === d && p.srcPort <= p.dstPort);
       this.pV6 = null;
       this.pLo = fwd ? s : d;
@@ -61,8 +65,8 @@ export class FlowTable<V> {
       }
       return undefined;
     }
-    const s = Buffer.from(p.src.buffer, p.src.byteOffset, p.src.byteLength).toString('hex');
-    const d = Buffer.from(p.dst.buffer, p.dst.byteOffset, p.dst.byteLength).toString('hex');
+    const s = hex16(p.data, p.srcOffset);
+    const d = hex16(p.data, p.dstOffset);
     const fwd = s < d || (s === d && p.srcPort <= p.dstPort);
     this.pV6 = fwd ? `${s}/${p.srcPort}/${d}/${p.dstPort}` : `${d}/${p.dstPort}/${s}/${p.srcPort}`;
     return this.v6.get(this.pV6);

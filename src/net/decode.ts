@@ -165,8 +165,9 @@ function decodeIpv4(d: Uint8Array, off: number, out: Packet): Skip {
   const fragField = (d[off + 6] << 8) | d[off + 7];
   if ((fragField & 0x3fff) !== 0) return 'ip-fragment';
   out.ipVersion = 4;
-  out.src = d.subarray(off + 12, off + 16);
-  out.dst = d.subarray(off + 16, off + 20);
+  out.data = d;
+  out.srcOffset = off + 12;
+  out.dstOffset = off + 16;
   let end = total === 0 ? d.length : off + total;
   if (end > d.length && !ipLengthTrusted) end = d.length;
   return decodeTransport(d, d[off + 9], off + ihl, end, out);
@@ -178,8 +179,9 @@ function decodeIpv6(d: Uint8Array, off: number, out: Packet): Skip {
   const payloadLen = (d[off + 4] << 8) | d[off + 5];
   let next = d[off + 6];
   out.ipVersion = 6;
-  out.src = d.subarray(off + 8, off + 24);
-  out.dst = d.subarray(off + 24, off + 40);
+  out.data = d;
+  out.srcOffset = off + 8;
+  out.dstOffset = off + 24;
   // Payload length 0 is a jumbogram or a TSO capture: the frame is the only bound.
   let end = payloadLen === 0 ? d.length : off + 40 + payloadLen;
   if (end > d.length && !ipLengthTrusted) end = d.length;

@@ -4,8 +4,11 @@
  */
 export interface Packet {
   ipVersion: 4 | 6;
-  src: Uint8Array;
-  dst: Uint8Array;
+  /** The frame the packet was decoded from; addresses are read from it by offset. */
+  data: Uint8Array;
+  /** Offsets of the source and destination addresses in `data` (4 bytes each for IPv4, 16 for IPv6). */
+  srcOffset: number;
+  dstOffset: number;
   /** IP protocol of the transport header found (6 TCP, 17 UDP). */
   proto: number;
   srcPort: number;
@@ -38,8 +41,9 @@ export type Skip =
 export function newPacket(): Packet {
   return {
     ipVersion: 4,
-    src: new Uint8Array(0),
-    dst: new Uint8Array(0),
+    data: new Uint8Array(0),
+    srcOffset: 0,
+    dstOffset: 0,
     proto: 0,
     srcPort: 0,
     dstPort: 0,
@@ -50,6 +54,21 @@ export function newPacket(): Packet {
     payloadLength: 0,
     wireLength: 0,
   };
+}
+
+/** Bytes of an IP address of the packet's version. */
+export function addressLength(p: Packet): number {
+  return p.ipVersion === 4 ? 4 : 16;
+}
+
+/** The packet's source address (a view into its frame). */
+export function sourceAddress(p: Packet): Uint8Array {
+  return p.data.subarray(p.srcOffset, p.srcOffset + addressLength(p));
+}
+
+/** The packet's destination address (a view into its frame). */
+export function destinationAddress(p: Packet): Uint8Array {
+  return p.data.subarray(p.dstOffset, p.dstOffset + addressLength(p));
 }
 
 export function formatIp(a: Uint8Array): string {

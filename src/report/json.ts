@@ -2,28 +2,52 @@ import type { ConnectionResult, Report } from './model.js';
 
 /** The whole report as one JSON document (the pieces of jsonPieces, joined). */
 export function renderJson(r: Report): string {
-  return [...jsonPieces(r)].join('');
+  return [...jsonPieces(r)].map((p) => (typeof p === 'string' ? p : p.toString('utf8'))).join('');
 }
+
+/** Indentation of a connection's line inside the document. */
+export const CONNECTION_INDENT = '    ';
+
+/** One connection as the JSON document prints it: compact, on one indented line. */
+export function jsonConnectionLine(c: ConnectionResult): string {
+  return CONNECTION_INDENT + JSON.stringify(c);
+}
+
+/**
+ * Lines of the connections, each from jsonConnectionLine, as chunks: every line followed by `sep`
+ * except the last, followed by `last`.
+ */
+export type ConnectionLines = (sep: string, last: string) => Iterable<string | Buffer>;
 
 /**
  * The JSON report in pieces, one connection at a time instead of one string of the whole report
  * (hundreds of megabytes on a capture of 50,000 connections). Everything is indented as usual
  * except the connections, one compact object per line: pretty-printing them took as long as the
- * analysis itself, and a line per connection is easy to grep.
+ * analysis itself, and a line per connection is easy to grep. With `lines` (and `count`, how
+ * many), the connections come from there instead of `r.connections`: from a spool that did not
+ * keep them in memory.
  */
-export function* jsonPieces(r: Report): Generator<string> {
+export function* jsonPieces(r: Report, lines?: { count: number; lines: ConnectionLines }): Generator<string | Buffer> {
   const keys = Object.keys(r) as (keyof Report)[];
   yield '{\n';
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i];
     const end = i === keys.length - 1 ? '\n' : ',\n';
-    if (k === 'connections' && r.connections.length > 0) {
-      yield '  "connections": [\n';
-      for (let j = 0; j < r.connections.length; j++) {
-        yield '    ' + JSON.stringify(r.connections[j]) + (j === r.connections.length - 1 ? '\n' : ',\n');
+    if (k === 'connections') {
+      if (lines && lines.count > 0) {
+        yield '  "connections": [\n';
+        yield* lines.lines(',\n', '\n');
+        yield '  ]' + end;
+        continue;
       }
-      yield '  ]' + end;
-      continue;
+      if (!lines && r.connections.length > 0) {
+        yield '  "connections": [\n';
+        for (let j = 0; j < r.connections.length; j++) {
+          yield jsonConnectionLine(r.connections[j]) + (j === r.connections.length - 1 ? '\n' : ',\n');
+        }
+        yield '  ]' + end;
+        continue;
+      }
     }
     yield `  ${JSON.stringify(k)}: ${JSON.stringify(r[k], null, 2).replace(/\n/g, '\n  ')}${end}`;
   }

@@ -8,20 +8,23 @@ export const MAX_HANDSHAKE_MESSAGE = 256 * 1024;
 /** Plaintext (pre-STARTTLS) bytes inspected per direction before deciding it is not TLS. */
 export const MAX_PROBE_BYTES = 64 * 1024;
 
-/** What a direction's TLS reader tells its connection. */
+/**
+ * What a direction's TLS reader tells its connection, with the side it reads for. One object (the
+ * connection) serves both directions' readers, so no closures are made per connection.
+ */
 export interface TlsEvents {
   /** A plaintext handshake message (type and body without the 4-byte header). */
-  handshake(type: number, body: Uint8Array): void;
+  onHandshake(side: number, type: number, body: Uint8Array): void;
   /** An SSLv2-format record (2-byte header), body after the header. */
-  sslv2(body: Uint8Array): void;
-  changeCipherSpec(): void;
-  alert(level: number, description: number): void;
+  onSslv2(side: number, body: Uint8Array): void;
+  onCcs(side: number): void;
+  onAlert(side: number, level: number, description: number): void;
   /** A record the reader cannot see into: application data, or anything after ChangeCipherSpec. */
-  encrypted(contentType: number, length: number): void;
+  onEncrypted(side: number, contentType: number, length: number): void;
   /** The stream stopped making sense (bad record header, oversize message, lost bytes). */
-  problem(message: string): void;
+  onProblem(side: number, message: string): void;
   /** Bytes were lost in the middle of something that mattered. */
-  lost(what: string): void;
+  onLost(side: number, what: string): void;
 }
 
 type Mode = 'probe' | 'tls' | 'lost' | 'off';
@@ -42,7 +45,8 @@ export class TlsStream implements StreamConsumer {
   /** TLS records seen (any content type): the direction spoke TLS even without a hello. */
   records = 0;
   private probed = 0;
-  private readonly hdr = new Uint8Array(5);
+  /** Bytes of a record header split across deliveries, accumulated big-endian (up to 5 bytes). */
+  private hdrAcc = 0;
   private hdrLen = 0;
   private recType = 0;
   private recLeft = 0;
@@ -52,7 +56,8 @@ export class TlsStream implements StreamConsumer {
   private v2Len = 0;
   private v2Need = 0;
   // Handshake message assembly.
-  private readonly hsHdr = new Uint8Array(4);
+  /** Bytes of a handshake message header, accumulated big-endian (up to 4 bytes). */
+  private hsHdrAcc = 0;
   private hsHdrLen = 0;
   private hsType = 0;
   private hsLen = 0;
@@ -61,7 +66,10 @@ export class TlsStream implements StreamConsumer {
   private hsSkip = 0;
   private alertBuf = -1;
 
-  constructor(private readonly ev: TlsEvents) {}
+  constructor(
+    private readonly ev: TlsEvents,
+    private readonly side = 0,
+  ) {}
 
   stop(): void {
     this.mode = 'off';
@@ -73,15 +81,15 @@ export class TlsStream implements StreamConsumer {
       const inHandshake = this.hsHdrLen > 0 || this.hsBuf !== null;
       if (this.recLeft === 0 && this.hdrLen === 0) {
         // Lost whole records: what they were cannot be known.
-        this.ev.lost(`${bytes} bytes lost between records`);
+        this.ev.onLost(this.side, `${bytes} bytes lost between records`);
       } else if (this.recType === ContentType.Handshake && !this.encrypted) {
-        this.ev.lost(inHandshake ? `${bytes} bytes lost inside a handshake message` : `${bytes} bytes lost in a handshake record`);
+        this.ev.onLost(this.side, inHandshake ? `${bytes} bytes lost inside a handshake message` : `${bytes} bytes lost in a handshake record`);
       } else if (this.recLeft >= bytes && this.hdrLen === 0) {
         // Inside an application-data or encrypted record: only its length mattered, and we know it.
         this.recLeft -= bytes;
         return;
       } else {
-        this.ev.lost(`${bytes} bytes lost across a record boundary`);
+        this.ev.onLost(this.side, `${bytes} bytes lost across a record boundary`);
       }
     }
     this.resetRecord();
@@ -156,7 +164,7 @@ export class TlsStream implements StreamConsumer {
       const body = this.v2!;
       this.v2 = null;
       this.records++;
-      this.ev.sslv2(body);
+      this.ev.onSslv2(this.side, body);
       // After an SSLv2 hello the peer answers in TLS (or SSLv2, which is not followed further).
     }
     return p + take;
@@ -164,8 +172,10 @@ export class TlsStream implements StreamConsumer {
 
   private resetRecord(): void {
     this.hdrLen = 0;
+    this.hdrAcc = 0;
     this.recLeft = 0;
     this.hsHdrLen = 0;
+    this.hsHdrAcc = 0;
     this.hsBuf = null;
     this.hsHave = 0;
     this.hsSkip = 0;
@@ -176,22 +186,37 @@ export class TlsStream implements StreamConsumer {
   private feedTls(d: Uint8Array, pos: number): number {
     if (this.recLeft === 0) {
       if (this.hdrLen === 0 && pos >= d.length) return pos;
-      // Record header, possibly split across deliveries.
-      while (this.hdrLen < 5 && pos < d.length) this.hdr[this.hdrLen++] = d[pos++];
-      if (this.hdrLen < 5) return pos;
-      this.hdrLen = 0;
-      const h = this.hdr;
-      const len = (h[3] << 8) | h[4];
-      if (!plausibleHeader(h[0], h[1], h[2]) || len > MAX_RECORD) {
-        this.ev.problem(
-          `not a TLS record header (${Buffer.from(h).toString('hex')}): ${len > MAX_RECORD ? `length ${len} over the maximum` : 'bad type or version'}`,
-        );
+      let b0: number, b1: number, b2: number, len: number;
+      if (this.hdrLen === 0 && d.length - pos >= 5) {
+        b0 = d[pos];
+        b1 = d[pos + 1];
+        b2 = d[pos + 2];
+        len = (d[pos + 3] << 8) | d[pos + 4];
+        pos += 5;
+      } else {
+        // Record header split across deliveries.
+        while (this.hdrLen < 5 && pos < d.length) {
+          this.hdrAcc = this.hdrAcc * 256 + d[pos++];
+          this.hdrLen++;
+        }
+        if (this.hdrLen < 5) return pos;
+        const acc = this.hdrAcc;
+        b0 = Math.floor(acc / 2 ** 32);
+        b1 = Math.floor(acc / 2 ** 24) & 0xff;
+        b2 = Math.floor(acc / 2 ** 16) & 0xff;
+        len = acc % 65536;
+        this.hdrLen = 0;
+        this.hdrAcc = 0;
+      }
+      if (!plausibleHeader(b0, b1, b2) || len > MAX_RECORD) {
+        const hex = Buffer.from([b0, b1, b2, len >> 8, len & 0xff]).toString('hex');
+        this.ev.onProblem(this.side, `not a TLS record header (${hex}): ${len > MAX_RECORD ? `length ${len} over the maximum` : 'bad type or version'}`);
         this.resetRecord();
         this.mode = 'lost';
         return d.length;
       }
       this.records++;
-      this.recType = h[0];
+      this.recType = b0;
       this.recLeft = len;
       this.recLen = len;
       if (len === 0) return pos;
@@ -201,75 +226,79 @@ export class TlsStream implements StreamConsumer {
       } else if (this.recType === ContentType.ApplicationData || this.encrypted || (this.recType === ContentType.Alert && len !== 2)) {
         // A plaintext alert is two bytes; any other length is an encrypted one (a capture that
         // started after the ChangeCipherSpec cannot know the direction is encrypted).
-        this.ev.encrypted(this.recType, len);
+        this.ev.onEncrypted(this.side, this.recType, len);
       }
     }
     const take = Math.min(this.recLeft, d.length - pos);
-    const chunk = d.subarray(pos, pos + take);
     this.recLeft -= take;
     if (this.recType === ContentType.ChangeCipherSpec) {
-      if (this.recLeft === 0) this.ev.changeCipherSpec();
+      if (this.recLeft === 0) this.ev.onCcs(this.side);
     } else if (!this.encrypted) {
+      // Only plaintext handshake and alert bytes are looked at; the rest is skipped by length.
       switch (this.recType) {
         case ContentType.Handshake:
-          this.feedHandshake(chunk);
+          this.feedHandshake(d, pos, pos + take);
           break;
         case ContentType.Alert:
-          if (this.recLen === 2) this.feedAlert(chunk);
+          if (this.recLen === 2) this.feedAlert(d, pos, pos + take);
           break;
       }
     }
     return pos + take;
   }
 
-  private feedAlert(chunk: Uint8Array): void {
-    for (let i = 0; i < chunk.length; i++) {
-      if (this.alertBuf < 0) this.alertBuf = chunk[i];
+  private feedAlert(d: Uint8Array, from: number, to: number): void {
+    for (let i = from; i < to; i++) {
+      if (this.alertBuf < 0) this.alertBuf = d[i];
       else {
-        this.ev.alert(this.alertBuf, chunk[i]);
+        this.ev.onAlert(this.side, this.alertBuf, d[i]);
         this.alertBuf = -1;
       }
     }
   }
 
-  private feedHandshake(chunk: Uint8Array): void {
-    let p = 0;
-    while (p < chunk.length) {
+  private feedHandshake(chunk: Uint8Array, from: number, to: number): void {
+    let p = from;
+    while (p < to) {
       if (this.hsSkip > 0) {
-        const s = Math.min(this.hsSkip, chunk.length - p);
+        const s = Math.min(this.hsSkip, to - p);
         this.hsSkip -= s;
         p += s;
         continue;
       }
       if (this.hsBuf === null) {
-        while (this.hsHdrLen < 4 && p < chunk.length) this.hsHdr[this.hsHdrLen++] = chunk[p++];
+        while (this.hsHdrLen < 4 && p < to) {
+          this.hsHdrAcc = this.hsHdrAcc * 256 + chunk[p++];
+          this.hsHdrLen++;
+        }
         if (this.hsHdrLen < 4) return;
+        this.hsType = Math.floor(this.hsHdrAcc / 2 ** 24);
+        this.hsLen = this.hsHdrAcc % 2 ** 24;
         this.hsHdrLen = 0;
-        this.hsType = this.hsHdr[0];
-        this.hsLen = (this.hsHdr[1] << 16) | (this.hsHdr[2] << 8) | this.hsHdr[3];
+        this.hsHdrAcc = 0;
         if (this.hsLen > MAX_HANDSHAKE_MESSAGE) {
-          this.ev.problem(`handshake message type ${this.hsType} of ${this.hsLen} bytes is over the ${MAX_HANDSHAKE_MESSAGE}-byte cap: skipped`);
+          this.ev.onProblem(this.side, `handshake message type ${this.hsType} of ${this.hsLen} bytes is over the ${MAX_HANDSHAKE_MESSAGE}-byte cap: skipped`);
           this.hsSkip = this.hsLen;
           continue;
         }
         // Whole message inside this chunk: hand out a view, no copy.
-        if (chunk.length - p >= this.hsLen) {
+        if (to - p >= this.hsLen) {
           const body = chunk.subarray(p, p + this.hsLen);
           p += this.hsLen;
-          this.ev.handshake(this.hsType, body);
+          this.ev.onHandshake(this.side, this.hsType, body);
           continue;
         }
         this.hsBuf = new Uint8Array(this.hsLen);
         this.hsHave = 0;
       }
-      const take = Math.min(this.hsLen - this.hsHave, chunk.length - p);
+      const take = Math.min(this.hsLen - this.hsHave, to - p);
       this.hsBuf.set(chunk.subarray(p, p + take), this.hsHave);
       this.hsHave += take;
       p += take;
       if (this.hsHave === this.hsLen) {
         const body = this.hsBuf;
         this.hsBuf = null;
-        this.ev.handshake(this.hsType, body);
+        this.ev.onHandshake(this.side, this.hsType, body);
       }
     }
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodePacket, isSupportedLinkType, LinkType } from '../../src/net/decode.js';
-import { formatIp, newPacket, type Packet, type Skip } from '../../src/net/types.js';
+import { destinationAddress, formatIp, newPacket, sourceAddress, type Packet, type Skip } from '../../src/net/types.js';
 
 const PAYLOAD = Uint8Array.from(Buffer.from('\x16\x03\x01hello', 'latin1'));
 const SEQ = 0xfedcba98; // above 2^31: must come out unsigned
@@ -92,8 +92,8 @@ function expectTcp4(frame: number[], linkType: number): Packet {
   const { r, p } = decode(linkType, frame);
   expect(r).toBe('ok');
   expect(p.ipVersion).toBe(4);
-  expect(formatIp(p.src)).toBe('192.0.2.1');
-  expect(formatIp(p.dst)).toBe('198.51.100.7');
+  expect(formatIp(sourceAddress(p))).toBe('192.0.2.1');
+  expect(formatIp(destinationAddress(p))).toBe('198.51.100.7');
   expect(p.proto).toBe(6);
   expect(p.srcPort).toBe(51234);
   expect(p.dstPort).toBe(443);
@@ -110,8 +110,8 @@ function expectTcp6(frame: number[], linkType: number): Packet {
   const { r, p } = decode(linkType, frame);
   expect(r).toBe('ok');
   expect(p.ipVersion).toBe(6);
-  expect(formatIp(p.src)).toBe('2001:db8::1');
-  expect(formatIp(p.dst)).toBe('2001:db8::beef');
+  expect(formatIp(sourceAddress(p))).toBe('2001:db8::1');
+  expect(formatIp(destinationAddress(p))).toBe('2001:db8::beef');
   expect(p.proto).toBe(6);
   expect(p.srcPort).toBe(51234);
   expect(p.seq).toBe(SEQ);

@@ -5,8 +5,10 @@ import { newPacket, type Packet } from '../../src/net/types.js';
 function pkt(src: number[], sp: number, dst: number[], dp: number): Packet {
   const p = newPacket();
   p.ipVersion = src.length === 4 ? 4 : 6;
-  p.src = Uint8Array.from(src);
-  p.dst = Uint8Array.from(dst);
+  // Addresses are read from the frame by offset: put them in a frame of their own.
+  p.data = Uint8Array.from([0xee, ...src, ...dst]);
+  p.srcOffset = 1;
+  p.dstOffset = 1 + src.length;
   p.srcPort = sp;
   p.dstPort = dp;
   return p;

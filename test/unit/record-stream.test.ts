@@ -10,18 +10,27 @@ import { connectionStreams, plaintextHandshakes, rng, type DirectionStream } fro
  */
 function reader(opts: { encryptOnCcs?: boolean } = {}): { t: TlsStream; log: string[] } {
   const log: string[] = [];
-  const t: TlsStream = new TlsStream({
-    handshake: (type, body) => log.push(`hs ${type} ${body.length} ${Buffer.from(body).toString('hex')}`),
-    sslv2: (body) => log.push(`sslv2 ${body.length} ${Buffer.from(body).toString('hex')}`),
-    changeCipherSpec: () => {
-      log.push('ccs');
-      if (opts.encryptOnCcs ?? true) t.encrypted = true;
+  const side = 1;
+  const at = (got: number) => {
+    // The reader must say which direction it reads for, on every event.
+    if (got !== side) log.push(`wrong side ${got}`);
+  };
+  const t: TlsStream = new TlsStream(
+    {
+      onHandshake: (s, type, body) => (at(s), log.push(`hs ${type} ${body.length} ${Buffer.from(body).toString('hex')}`)),
+      onSslv2: (s, body) => (at(s), log.push(`sslv2 ${body.length} ${Buffer.from(body).toString('hex')}`)),
+      onCcs: (s) => {
+        at(s);
+        log.push('ccs');
+        if (opts.encryptOnCcs ?? true) t.encrypted = true;
+      },
+      onAlert: (s, level, desc) => (at(s), log.push(`alert ${level} ${desc}`)),
+      onEncrypted: (s, type, len) => (at(s), log.push(`enc ${type} ${len}`)),
+      onProblem: (s, m) => (at(s), log.push(`problem ${m}`)),
+      onLost: (s, m) => (at(s), log.push(`lost ${m}`)),
     },
-    alert: (level, desc) => log.push(`alert ${level} ${desc}`),
-    encrypted: (type, len) => log.push(`enc ${type} ${len}`),
-    problem: (m) => log.push(`problem ${m}`),
-    lost: (m) => log.push(`lost ${m}`),
-  });
+    side,
+  );
   return { t, log };
 }
 
