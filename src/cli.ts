@@ -7,7 +7,7 @@ import { analyzeCaptures } from './analysis/run.js';
 import type { ConnectionResult, Report } from './report/model.js';
 import { buildDiff, renderDiffMarkdown, renderDiffText } from './report/diff.js';
 import { renderHtml } from './report/html.js';
-import { jsonConnectionLine, jsonPieces, renderJsonlLine, renderJsonlSummary } from './report/json.js';
+import { CONNECTION_INDENT, jsonPieces, renderJsonlLine, renderJsonlSummary } from './report/json.js';
 import { LineSpool } from './report/spool.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderText } from './report/text.js';
@@ -145,13 +145,13 @@ async function runAnalyze(captures: string[], a: CommonArgs, expectations: Expec
   const out = new Out(a.output);
   // JSON lists connections by id after a summary that needs all of them: their lines wait in a
   // spool (memory, then a temporary file), not as result objects. JSONL streams them as they end.
-  const spool = a.format === 'json' ? new LineSpool() : null;
+  const spool = a.format === 'json' ? new LineSpool(undefined, CONNECTION_INDENT) : null;
   const jsonl = a.format === 'jsonl' ? new Batcher(out) : null;
   try {
     const report = await analyzeOne(
       captures,
       a,
-      spool ? (c) => spool.add(c.id, jsonConnectionLine(c)) : jsonl ? (c) => jsonl.add(renderJsonlLine(c)) : undefined,
+      spool ? (c) => spool.add(c.id, JSON.stringify(c)) : jsonl ? (c) => jsonl.add(renderJsonlLine(c)) : undefined,
     );
     return await writeReport(report, a, out, spool, jsonl, expectations, verbose);
   } finally {

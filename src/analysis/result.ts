@@ -11,11 +11,18 @@ const COUNTED = new Set(['Enc', 'App', 'Early']);
 /** Largest |seconds| a JS Date can show (±8.64e15 ms); corrupt captures carry larger timestamps. */
 const MAX_DATE_SEC = 8.64e12;
 
+// Connections ending together mostly started in the same second: its date text is reused.
+let cachedSec = NaN;
+let cachedBase = '';
+
 export function isoTime(sec: number, nsec: number, nanos: boolean): string {
   const frac = nanos ? String(nsec).padStart(9, '0') : String(Math.floor(nsec / 1000)).padStart(6, '0');
   if (!Number.isFinite(sec) || Math.abs(sec) > MAX_DATE_SEC) return `epoch+${sec}.${frac}s`;
-  const base = new Date(sec * 1000).toISOString().slice(0, 19);
-  return `${base}.${frac}Z`;
+  if (sec !== cachedSec) {
+    cachedBase = new Date(sec * 1000).toISOString().slice(0, 19);
+    cachedSec = sec;
+  }
+  return `${cachedBase}.${frac}Z`;
 }
 
 function flights(t: HandshakeTrace): FlightJson[] {

@@ -14,7 +14,7 @@ export function jsonConnectionLine(c: ConnectionResult): string {
 }
 
 /**
- * Lines of the connections, each from jsonConnectionLine, as chunks: every line followed by `sep`
+ * Lines of the connections, each CONNECTION_INDENT + the compact JSON, as chunks: every line followed by `sep`
  * except the last, followed by `last`.
  */
 export type ConnectionLines = (sep: string, last: string) => Iterable<string | Buffer>;

@@ -32,7 +32,14 @@ export class LineSpool {
   /** Where the file's contents end: blocks before this were written to it. */
   private fileBytes = 0;
 
-  constructor(private readonly memoryBytes = DEFAULT_MEMORY_BYTES) {}
+  /**
+   * `prefix` goes before every line (the JSON document's indentation): written here rather than
+   * concatenated, because a concatenated string must be flattened, a copy of the whole line.
+   */
+  constructor(
+    private readonly memoryBytes = DEFAULT_MEMORY_BYTES,
+    private readonly prefix = '',
+  ) {}
 
   get lines(): number {
     return this.count;
@@ -46,12 +53,13 @@ export class LineSpool {
   add(id: number, line: string): void {
     if (this.count === this.ids.length) this.grow();
     // A line larger than the free space starts a new block, sized for it when it alone is bigger.
-    const max = line.length * 3;
+    const max = (this.prefix.length + line.length) * 3;
     if (this.block.length - this.used < max) {
       this.sealBlock();
       if (max > this.block.length) this.block = Buffer.allocUnsafe(max);
     }
-    const n = this.block.write(line, this.used, 'utf8');
+    const p = this.prefix.length > 0 ? this.block.write(this.prefix, this.used, 'utf8') : 0;
+    const n = p + this.block.write(line, this.used + p, 'utf8');
     this.ids[this.count] = id;
     this.offsets[this.count] = this.size;
     this.lengths[this.count] = n;

@@ -42,6 +42,13 @@ describe('LineSpool', () => {
     });
   }
 
+  it('writes the prefix before every line', () => {
+    const sp = new LineSpool(4096, '    ');
+    for (const id of [3, 1, 2]) sp.add(id, `{"id":${id}}`);
+    expect(readBack(sp)).toBe('    {"id":1},\n    {"id":2},\n    {"id":3}\n');
+    sp.close();
+  });
+
   it('an empty spool reads back nothing', () => {
     const sp = new LineSpool(0);
     expect(readBack(sp)).toBe('');
