@@ -1,10 +1,10 @@
 import { decodePacket, isSupportedLinkType } from '../net/decode.js';
-import { addressLength, formatIp, newPacket, TcpFlag, type Packet } from '../net/types.js';
+import { addressLength, newPacket, TcpFlag, type Packet } from '../net/types.js';
 import { ReassemblyBudget } from '../net/tcp-stream.js';
 import type { Frame } from '../capture/types.js';
 import type { ConnectionResult, PacketStats } from '../report/model.js';
 import { classify } from './classify.js';
-import { Connection } from './connection.js';
+import { Connection, ipText } from './connection.js';
 import { FlowTable } from './flow-table.js';
 import { IssuedRegistry, type IssueKind } from './linker.js';
 import { buildResult } from './result.js';
@@ -92,8 +92,8 @@ export class Analyzer {
       conn = new Connection(
         this.nextId++,
         // Copies: the frame's memory is reused (and Buffer.prototype.slice would only be a view).
-        { ip: copyBytes(p.data, p.srcOffset, addressLength(p)), port: p.srcPort },
-        { ip: copyBytes(p.data, p.dstOffset, addressLength(p)), port: p.dstPort },
+        { ip: copyBytes(p.data, p.srcOffset, addressLength(p)), port: p.srcPort, text: null },
+        { ip: copyBytes(p.data, p.dstOffset, addressLength(p)), port: p.dstPort, text: null },
         (c, what, key, lifetimeHint) => this.issue(c, what, key, lifetimeHint),
         this.budget,
       );
@@ -126,7 +126,7 @@ export class Analyzer {
     const ch = c.trace.clientHellos[c.trace.clientHellos.length - 1];
     this.issued.issue(what, key, {
       conn: c.id,
-      serverIp: formatIp(server.ip),
+      serverIp: ipText(server),
       serverPort: server.port,
       sni: ch?.sni ?? null,
       time: c.curTime,

@@ -1,5 +1,5 @@
 import { ReassemblyBudget, TcpStream } from '../net/tcp-stream.js';
-import { TcpFlag } from '../net/types.js';
+import { formatIp, TcpFlag } from '../net/types.js';
 import { HANDSHAKE_SHORT, HandshakeType, ContentType, cipherName, versionName } from '../tls/constants.js';
 import {
   parseCertificate,
@@ -21,6 +21,17 @@ const MAX_EVENTS = 128;
 export interface Endpoint {
   ip: Uint8Array;
   port: number;
+  /** `ip` as text, once something asked for it (see ipText). */
+  text: string | null;
+}
+
+/**
+ * An endpoint's address as text, made once per endpoint: the report, the linker and the findings
+ * all keep it, and one flat string shared between them costs less than a fresh one each.
+ */
+export function ipText(e: Endpoint): string {
+  if (e.text === null) e.text = formatIp(e.ip);
+  return e.text;
 }
 
 /** Per side: TCP reassembly feeding the TLS reader. */

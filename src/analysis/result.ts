@@ -1,8 +1,7 @@
-import { formatIp } from '../net/types.js';
 import { alertName, cipherName, groupName } from '../tls/constants.js';
 import type { ConnectionResult, FlightJson, OriginJson } from '../report/model.js';
 import type { IssuedRegistry } from './linker.js';
-import type { Connection } from './connection.js';
+import { ipText, type Connection } from './connection.js';
 import type { Classification, HandshakeTrace, HsEvent, Side } from './types.js';
 
 /** Events that repeat per record and read better counted: `Enc×3`. */
@@ -89,7 +88,7 @@ function originOf(conn: Connection, t: HandshakeTrace, c: Classification, reg: I
   ];
   const cs = t.clientSide ?? 0;
   const server = conn.sides[cs === 0 ? 1 : 0];
-  const serverIp = formatIp(server.ip);
+  const serverIp = ipText(server);
   for (const [via, key] of candidates) {
     if (!key) continue;
     const rec = reg.get(via, key);
@@ -126,8 +125,8 @@ export function buildResult(
     id: conn.id,
     file,
     transport: 'tcp',
-    client: { ip: formatIp(conn.sides[cs].ip), port: conn.sides[cs].port },
-    server: { ip: formatIp(conn.sides[ss].ip), port: conn.sides[ss].port },
+    client: { ip: ipText(conn.sides[cs]), port: conn.sides[cs].port },
+    server: { ip: ipText(conn.sides[ss]), port: conn.sides[ss].port },
     roleBasis: t.roleBasis,
     start: isoTime(conn.startSec, conn.startNsec, nanos),
     firstFrame: conn.firstFrame,

@@ -72,7 +72,8 @@ export function destinationAddress(p: Packet): Uint8Array {
 }
 
 export function formatIp(a: Uint8Array): string {
-  if (a.length === 4) return `${a[0]}.${a[1]}.${a[2]}.${a[3]}`;
+  // join makes one flat string; a template literal leaves a tree of pieces in memory.
+  if (a.length === 4) return [a[0], a[1], a[2], a[3]].join('.');
   // RFC 5952: lower case, longest run of zero groups (length > 1) replaced by '::'.
   const groups: number[] = [];
   for (let i = 0; i + 1 < a.length; i += 2) groups.push((a[i] << 8) | a[i + 1]);

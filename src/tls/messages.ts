@@ -8,11 +8,13 @@ export function shortHash(b: Uint8Array): string {
   return createHash('sha256').update(b).digest('hex').slice(0, 16);
 }
 
-/** Short protocol strings (SNI, ALPN) without a Buffer allocation. */
+/**
+ * Protocol strings (SNI, ALPN) as one flat string: they are kept for the whole connection and in
+ * the findings, where a string built a character at a time would be a chain of pieces.
+ */
 function latin1(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]);
-  return s;
+  if (b.length <= 1024) return String.fromCharCode.apply(null, b as unknown as number[]);
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 
 function fail<T>(error: string): Parsed<T> {
