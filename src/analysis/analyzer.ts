@@ -1,10 +1,10 @@
 import { decodePacket, isSupportedLinkType } from '../net/decode.js';
-import { addressLength, newPacket, TcpFlag, type Packet } from '../net/types.js';
+import { formatIp, newPacket, TcpFlag, type Packet } from '../net/types.js';
 import { ReassemblyBudget } from '../net/tcp-stream.js';
 import type { Frame } from '../capture/types.js';
 import type { ConnectionResult, PacketStats } from '../report/model.js';
 import { classify } from './classify.js';
-import { Connection, ipText } from './connection.js';
+import { Connection, type Endpoint } from './connection.js';
 import { FlowTable } from './flow-table.js';
 import { IssuedRegistry, type IssueKind } from './linker.js';
 import { buildResult } from './result.js';
@@ -91,9 +91,9 @@ export class Analyzer {
       }
       conn = new Connection(
         this.nextId++,
-        // Copies: the frame's memory is reused (and Buffer.prototype.slice would only be a view).
-        { ip: copyBytes(p.data, p.srcOffset, addressLength(p)), port: p.srcPort, text: null },
-        { ip: copyBytes(p.data, p.dstOffset, addressLength(p)), port: p.dstPort, text: null },
+        // Addresses as text at once: every report needs it, and a string is less to keep than bytes.
+        endpoint(p, p.srcOffset, p.srcPort),
+        endpoint(p, p.dstOffset, p.dstPort),
         (c, what, key, lifetimeHint) => this.issue(c, what, key, lifetimeHint),
         this.budget,
       );
@@ -126,7 +126,7 @@ export class Analyzer {
     const ch = c.trace.clientHellos[c.trace.clientHellos.length - 1];
     this.issued.issue(what, key, {
       conn: c.id,
-      serverIp: ipText(server),
+      serverIp: server.ip,
       serverPort: server.port,
       sni: ch?.sni ?? null,
       time: c.curTime,
@@ -172,17 +172,21 @@ export class Analyzer {
 
 const MAX_CLOSED_FLOWS = 65_536;
 
-function copyBytes(d: Uint8Array, at: number, n: number): Uint8Array {
-  const out = new Uint8Array(n);
-  for (let i = 0; i < n; i++) out[i] = d[at + i];
-  return out;
+function endpoint(p: Packet, at: number, port: number): Endpoint {
+  const d = p.data;
+  if (p.ipVersion === 4) {
+    const v4 = ((d[at] << 24) | (d[at + 1] << 16) | (d[at + 2] << 8) | d[at + 3]) >>> 0;
+    return { ip: formatIp(d.subarray(at, at + 4)), port, v4 };
+  }
+  return { ip: formatIp(d.subarray(at, at + 16)), port, v4: -1 };
 }
 
 /** Which endpoint of `conn` sent `p` (a packet of its 4-tuple): the ports tell, unless they are equal. */
 function sideOf(conn: Connection, p: Packet): Side {
   const [a, b] = conn.sides;
   if (a.port !== b.port) return a.port === p.srcPort ? 0 : 1;
-  const ip = a.ip;
-  for (let i = 0; i < ip.length; i++) if (ip[i] !== p.data[p.srcOffset + i]) return 1;
-  return 0;
+  const d = p.data;
+  const at = p.srcOffset;
+  if (a.v4 >= 0) return a.v4 === ((d[at] << 24) | (d[at + 1] << 16) | (d[at + 2] << 8) | d[at + 3]) >>> 0 ? 0 : 1;
+  return a.ip === formatIp(d.subarray(at, at + 16)) ? 0 : 1;
 }

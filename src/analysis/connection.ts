@@ -1,5 +1,5 @@
 import { ReassemblyBudget, TcpStream } from '../net/tcp-stream.js';
-import { formatIp, TcpFlag } from '../net/types.js';
+import { TcpFlag } from '../net/types.js';
 import { HANDSHAKE_SHORT, HandshakeType, ContentType, cipherName, versionName } from '../tls/constants.js';
 import {
   parseCertificate,
@@ -19,19 +19,11 @@ import type { FlowKey } from './flow-table.js';
 const MAX_EVENTS = 128;
 
 export interface Endpoint {
-  ip: Uint8Array;
+  /** The address as text (formatIp). */
+  ip: string;
   port: number;
-  /** `ip` as text, once something asked for it (see ipText). */
-  text: string | null;
-}
-
-/**
- * An endpoint's address as text, made once per endpoint: the report, the linker and the findings
- * all keep it, and one flat string shared between them costs less than a fresh one each.
- */
-export function ipText(e: Endpoint): string {
-  if (e.text === null) e.text = formatIp(e.ip);
-  return e.text;
+  /** IPv4 address as an unsigned number, for telling endpoints apart cheaply; -1 for IPv6. */
+  v4: number;
 }
 
 /** Per side: TCP reassembly feeding the TLS reader. */
@@ -212,7 +204,8 @@ export class Connection implements TlsEvents {
     const t = this.trace;
     switch (type) {
       case HandshakeType.ClientHello: {
-        const r = parseClientHello(body);
+        // The offer lists are not analyzed: not keeping them halves what a connection holds.
+        const r = parseClientHello(body, { lists: false });
         if (!r.ok) {
           this.problem(side, r.error);
           this.push(side, 'CH?');

@@ -1,7 +1,7 @@
 import { alertName, cipherName, groupName } from '../tls/constants.js';
 import type { ConnectionResult, FlightJson, OriginJson } from '../report/model.js';
 import type { IssuedRegistry } from './linker.js';
-import { ipText, type Connection } from './connection.js';
+import type { Connection } from './connection.js';
 import type { Classification, HandshakeTrace, HsEvent, Side } from './types.js';
 
 /** Events that repeat per record and read better counted: `Enc×3`. */
@@ -88,7 +88,7 @@ function originOf(conn: Connection, t: HandshakeTrace, c: Classification, reg: I
   ];
   const cs = t.clientSide ?? 0;
   const server = conn.sides[cs === 0 ? 1 : 0];
-  const serverIp = ipText(server);
+  const serverIp = server.ip;
   for (const [via, key] of candidates) {
     if (!key) continue;
     const rec = reg.get(via, key);
@@ -125,8 +125,8 @@ export function buildResult(
     id: conn.id,
     file,
     transport: 'tcp',
-    client: { ip: ipText(conn.sides[cs]), port: conn.sides[cs].port },
-    server: { ip: ipText(conn.sides[ss]), port: conn.sides[ss].port },
+    client: { ip: conn.sides[cs].ip, port: conn.sides[cs].port },
+    server: { ip: conn.sides[ss].ip, port: conn.sides[ss].port },
     roleBasis: t.roleBasis,
     start: isoTime(conn.startSec, conn.startNsec, nanos),
     firstFrame: conn.firstFrame,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** Bytes kept in memory before the spool moves to a temporary file. */
-const DEFAULT_MEMORY_BYTES = 16 * 1024 * 1024;
+const DEFAULT_MEMORY_BYTES = 4 * 1024 * 1024;
 const BLOCK = 1024 * 1024;
 /** Bytes read at a time when the spool is read back from its file. */
 const WINDOW = 4 * 1024 * 1024;

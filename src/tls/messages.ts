@@ -31,23 +31,23 @@ function sessionIdHex(b: Uint8Array): string {
   return b.length === 0 || isAllZero(b) ? '' : toHex(b);
 }
 
-function emptyClientHello(version: number): ClientHello {
+function emptyClientHello(version: number, lists: boolean): ClientHello {
   return {
     version,
     sessionId: '',
-    cipherSuites: [],
-    compressionMethods: [],
-    extensions: [],
+    cipherSuites: lists ? [] : null,
+    compressionMethods: lists ? [] : null,
+    extensions: lists ? [] : null,
     sni: null,
     alpn: [],
     supportedVersions: [],
-    supportedGroups: [],
-    keyShareGroups: [],
-    signatureAlgorithms: [],
+    supportedGroups: lists ? [] : null,
+    keyShareGroups: lists ? [] : null,
+    signatureAlgorithms: lists ? [] : null,
     sessionTicketLength: null,
     sessionTicketHash: null,
     psk: null,
-    pskModes: [],
+    pskModes: lists ? [] : null,
     earlyData: false,
     extendedMasterSecret: false,
     renegotiationInfo: false,
@@ -57,10 +57,13 @@ function emptyClientHello(version: number): ClientHello {
   };
 }
 
-/** Parses a ClientHello body (after the 4-byte handshake header). */
-export function parseClientHello(body: Uint8Array): Parsed<ClientHello> {
+/**
+ * Parses a ClientHello body (after the 4-byte handshake header). With `lists: false` the offer
+ * lists are skipped (null in the result); everything the classification reads is still there.
+ */
+export function parseClientHello(body: Uint8Array, opts: { lists?: boolean } = {}): Parsed<ClientHello> {
   const r = new ByteReader(body);
-  const ch = emptyClientHello(r.u16());
+  const ch = emptyClientHello(r.u16(), opts.lists ?? true);
   r.skip(32); // random
   const sid = r.vec(1);
   if (sid.left > 32) return fail('ClientHello session_id longer than 32 bytes');
@@ -69,10 +72,13 @@ export function parseClientHello(body: Uint8Array): Parsed<ClientHello> {
   while (suites.left >= 2) {
     const s = suites.u16();
     if (isGrease(s)) ch.greaseSeen = true;
-    ch.cipherSuites.push(s);
+    ch.cipherSuites?.push(s);
   }
   const comp = r.vec(1);
-  while (comp.left > 0) ch.compressionMethods.push(comp.u8());
+  while (comp.left > 0) {
+    const m = comp.u8();
+    ch.compressionMethods?.push(m);
+  }
   if (r.bad) return fail('ClientHello truncated before extensions');
   if (r.left === 0) return { ok: true, value: ch }; // no extensions (SSLv3 / early TLS clients)
   const exts = r.vec(2);
@@ -81,7 +87,7 @@ export function parseClientHello(body: Uint8Array): Parsed<ClientHello> {
     const type = exts.u16();
     const data = exts.vec(2);
     if (exts.bad) return fail(`ClientHello extension ${type} length exceeds the extensions block`);
-    ch.extensions.push(type);
+    ch.extensions?.push(type);
     if (isGrease(type)) {
       ch.greaseSeen = true;
       continue;
@@ -125,21 +131,25 @@ function clientExtension(ch: ClientHello, type: number, d: ByteReader): string |
       while (list.left >= 2) {
         const g = list.u16();
         if (isGrease(g)) ch.greaseSeen = true;
-        ch.supportedGroups.push(g);
+        ch.supportedGroups?.push(g);
       }
       return list.bad ? 'malformed supported_groups extension' : null;
     }
     case Ext.KeyShare: {
       const list = d.vec(2);
       while (list.left >= 4) {
-        ch.keyShareGroups.push(list.u16());
+        const g = list.u16();
+        ch.keyShareGroups?.push(g);
         list.vec(2);
       }
       return list.bad ? 'malformed key_share extension' : null;
     }
     case Ext.SignatureAlgorithms: {
       const list = d.vec(2);
-      while (list.left >= 2) ch.signatureAlgorithms.push(list.u16());
+      while (list.left >= 2) {
+        const a = list.u16();
+        ch.signatureAlgorithms?.push(a);
+      }
       return list.bad ? 'malformed signature_algorithms extension' : null;
     }
     case Ext.SessionTicket: {
@@ -164,7 +174,10 @@ function clientExtension(ch: ClientHello, type: number, d: ByteReader): string |
     }
     case Ext.PskKeyExchangeModes: {
       const list = d.vec(1);
-      while (list.left >= 1) ch.pskModes.push(list.u8());
+      while (list.left >= 1) {
+        const m = list.u8();
+        ch.pskModes?.push(m);
+      }
       return null;
     }
     case Ext.EarlyData:
@@ -205,7 +218,7 @@ export function parseSslv2ClientHello(body: Uint8Array): Parsed<ClientHello> {
     // Only specs with a zero first byte are TLS cipher suites; others are SSLv2 kinds.
     if (specs[i] === 0) suites.push((specs[i + 1] << 8) | specs[i + 2]);
   }
-  const ch = emptyClientHello(version);
+  const ch = emptyClientHello(version, true);
   ch.sessionId = sessionIdHex(sid);
   ch.cipherSuites = suites;
   ch.compressionMethods = [0];

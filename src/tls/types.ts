@@ -9,28 +9,33 @@ export interface PskOffer {
   obfuscatedAges: number[];
 }
 
+/**
+ * The offer lists (cipher suites, extensions, groups, …) are null when the hello was parsed with
+ * `lists: false`: the analysis never reads them, and on a capture of thousands of connections
+ * keeping them per connection was most of a ClientHello's memory.
+ */
 export interface ClientHello {
   /** legacy_version from the ClientHello body. */
   version: number;
   /** Hex; '' when empty. */
   sessionId: string;
-  cipherSuites: number[];
-  compressionMethods: number[];
+  cipherSuites: number[] | null;
+  compressionMethods: number[] | null;
   /** Extension types in order as sent (GREASE included, as 0x?a?a values). */
-  extensions: number[];
+  extensions: number[] | null;
   sni: string | null;
   alpn: string[];
   /** supported_versions, GREASE removed. */
   supportedVersions: number[];
-  supportedGroups: number[];
-  keyShareGroups: number[];
-  signatureAlgorithms: number[];
+  supportedGroups: number[] | null;
+  keyShareGroups: number[] | null;
+  signatureAlgorithms: number[] | null;
   /** null: no session_ticket extension; otherwise its length (0 = "supported, none held"). */
   sessionTicketLength: number | null;
   /** SHA-256 prefix of a non-empty session ticket, to link it to the NewSessionTicket that issued it. */
   sessionTicketHash: string | null;
   psk: PskOffer | null;
-  pskModes: number[];
+  pskModes: number[] | null;
   earlyData: boolean;
   extendedMasterSecret: boolean;
   renegotiationInfo: boolean;

@@ -99,6 +99,20 @@ describe('ClientHello from real captures', () => {
     expect(ch.sslv2).toBe(false);
   });
 
+  it('without lists: the same hello minus the offer lists (what the analysis keeps per connection)', () => {
+    const full = ok(parseClientHello(pskCh));
+    const lean = ok(parseClientHello(pskCh, { lists: false }));
+    const lists = ['cipherSuites', 'compressionMethods', 'extensions', 'supportedGroups', 'keyShareGroups', 'signatureAlgorithms', 'pskModes'] as const;
+    for (const k of lists) {
+      expect(full[k]).not.toBeNull();
+      expect(lean[k]).toBeNull();
+    }
+    const strip = (c: typeof full) => Object.fromEntries(Object.entries(c).filter(([k]) => !(lists as readonly string[]).includes(k)));
+    expect(strip(lean)).toEqual(strip(full));
+    expect(lean.supportedVersions).toEqual([0x0304]);
+    expect(lean.psk!.identityLengths).toEqual([240]);
+  });
+
   it('TLS 1.2 ClientHello with ALPN (mix.pcap frame 4)', () => {
     expect(mix0.clientPort).toBe(45376);
     const ch = ok(guarded(() => parseClientHello(handshakeOf(mix0.client, 1))));
