@@ -43,13 +43,15 @@ export class TcpStream {
   synSeen = false;
   /** Initial sequence number from the SYN, when seen. */
   isn = 0;
-  private readonly otherIsns: number[] = [];
+  /** Other ISNs seen in SYNs (rare: null until one is). */
+  private otherIsns: number[] | null = null;
   finSeen = false;
   /** Bytes delivered in order. */
   delivered = 0;
   gapBytes = 0;
   retransmitted = 0;
-  private pending: Pending[] = [];
+  /** Segments held behind a hole, in sequence order; null while none ever was (most streams). */
+  private pending: Pending[] | null = null;
   private pendingBytes = 0;
 
   constructor(
@@ -58,7 +60,7 @@ export class TcpStream {
   ) {}
 
   get hasPending(): boolean {
-    return this.pending.length > 0;
+    return this.pending !== null && this.pending.length > 0;
   }
 
   syn(seq: number): void {
@@ -66,9 +68,10 @@ export class TcpStream {
       this.started = true;
       this.isn = seq;
       this.next = (seq + 1) >>> 0;
-    } else if (seq !== this.isn && this.otherIsns.length < 4 && !this.otherIsns.includes(seq)) {
+    } else if (seq !== this.isn) {
       // Servers answering retransmitted SYNs sometimes pick a fresh ISN; data may follow either.
-      this.otherIsns.push(seq);
+      const other = (this.otherIsns ??= []);
+      if (other.length < 4 && !other.includes(seq)) other.push(seq);
     }
     this.synSeen = true;
   }
@@ -84,7 +87,7 @@ export class TcpStream {
       this.next = seq;
     }
     let rel = (seq - this.next) | 0;
-    if (rel !== 0 && this.delivered === 0 && this.pending.length === 0 && this.otherIsns.includes((seq - 1) >>> 0)) {
+    if (rel !== 0 && this.delivered === 0 && !this.hasPending && this.otherIsns !== null && this.otherIsns.includes((seq - 1) >>> 0)) {
       this.isn = (seq - 1) >>> 0;
       this.next = seq;
       rel = 0;
@@ -104,7 +107,8 @@ export class TcpStream {
 
   /** Gives up on missing bytes: everything held is delivered, holes reported as gaps. */
   flush(): void {
-    while (this.pending.length > 0) {
+    // Re-read each time: delivering can make the reader discard the stream (pending becomes null).
+    while (this.pending !== null && this.pending.length > 0) {
       const p = this.pending[0];
       const rel = (p.seq - this.next) | 0;
       if (rel > 0) {
@@ -119,7 +123,7 @@ export class TcpStream {
   /** Drops held segments: the reader no longer cares about this direction's bytes. */
   discard(): void {
     this.budget.used -= this.pendingBytes;
-    this.pending = [];
+    this.pending = null;
     this.pendingBytes = 0;
   }
 
@@ -136,22 +140,24 @@ export class TcpStream {
       this.segment(seq, data, wire);
       return;
     }
+    const pending = (this.pending ??= []);
     // A retransmission of a segment already held adds nothing.
-    if (this.pending.some((q) => q.seq === seq && q.wire >= wire)) {
+    if (pending.some((q) => q.seq === seq && q.wire >= wire)) {
       this.retransmitted += wire;
       return;
     }
     const copy = Uint8Array.prototype.slice.call(data) as Uint8Array;
     const p: Pending = { seq, data: copy, wire };
-    let i = this.pending.length;
-    while (i > 0 && ((this.pending[i - 1].seq - seq) | 0) > 0) i--;
-    this.pending.splice(i, 0, p);
+    let i = pending.length;
+    while (i > 0 && ((pending[i - 1].seq - seq) | 0) > 0) i--;
+    pending.splice(i, 0, p);
     this.pendingBytes += copy.length;
     this.budget.used += copy.length;
   }
 
   private drain(): void {
-    while (this.pending.length > 0) {
+    // Re-read each time: delivering can make the reader discard the stream (pending becomes null).
+    while (this.pending !== null && this.pending.length > 0) {
       const p = this.pending[0];
       const rel = (p.seq - this.next) | 0;
       if (rel > 0) return;
