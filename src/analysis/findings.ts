@@ -73,6 +73,14 @@ function endpointText(e: EndpointJson): string {
   return e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`;
 }
 
+/**
+ * Key of a server (address, port, SNI) in the per-server map. Joined, not templated: a kept
+ * template result is a chain of pieces in memory, a joined one a single string.
+ */
+function serverKey(server: EndpointJson, sni: string | null): string {
+  return [server.ip, server.port, sni ?? ''].join('|');
+}
+
 function isResumed(c: ConnectionResult): boolean {
   return c.kind === 'resumed-session-id' || c.kind === 'resumed-ticket' || c.kind === 'resumed-psk';
 }
@@ -131,7 +139,7 @@ export class FindingsBuilder {
   }
 
   private server(c: ConnectionResult): ServerAcc {
-    const key = `${endpointText(c.server)}|${c.sni ?? ''}`;
+    const key = serverKey(c.server, c.sni);
     let acc = this.servers.get(key);
     if (!acc) {
       acc = {
@@ -192,7 +200,7 @@ export class FindingsBuilder {
   }
 
   private pair(c: ConnectionResult): void {
-    const k = `${c.client.ip}|${endpointText(c.server)}|${c.sni ?? ''}`;
+    const k = [c.client.ip, c.server.ip, c.server.port, c.sni ?? ''].join('|');
     let p = this.pairs.get(k);
     if (!p) {
       if (this.pairs.size >= MAX_KEYS) return;
@@ -264,7 +272,7 @@ export class FindingsBuilder {
     }
     for (const p of this.pairs.values()) {
       if (p.g.count < MIN_RECONNECTS || p.offers > 0) continue;
-      const acc = this.servers.get(`${endpointText(p.server)}|${p.sni ?? ''}`);
+      const acc = this.servers.get(serverKey(p.server, p.sni));
       const serverOffers = acc ? acc.stats.ticketsIssued + acc.stats.sessionIdsIssued > 0 || acc.tls13 > 0 : false;
       if (!serverOffers) continue;
       out.push({
@@ -388,7 +396,7 @@ export class FindingsBuilder {
           hints: ['nginx: ssl_session_timeout', 'Apache: SSLSessionCacheTimeout'],
         };
       case 'server-forgot-sessions': {
-        const acc = this.servers.get(`${to}|${r.sni ?? ''}`);
+        const acc = this.servers.get(serverKey(r.to, r.sni));
         const resumedSame = acc ? (r.via === 'session-id' ? acc.stats.resumed['session-id'] : r.via === 'ticket' ? acc.stats.resumed.ticket : acc.stats.resumed.psk) : 0;
         if (resumedSame === 0 && n >= 2) {
           return {

@@ -5,7 +5,8 @@ import type { CertificateInfo, ClientHello, NewSessionTicket, Parsed, PskOffer, 
 
 /** Enough of a SHA-256 to match tickets and identities across connections, short enough to print. */
 export function shortHash(b: Uint8Array): string {
-  return createHash('sha256').update(b).digest('hex').slice(0, 16);
+  // Hex of the first 8 bytes only: slicing the 64-digit hex would keep all of it alive behind the slice.
+  return createHash('sha256').update(b).digest().toString('hex', 0, 8);
 }
 
 /**
