@@ -60,6 +60,18 @@ function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
 
+/** A client/server pair seen at least twice, never with a resumption offer. */
+interface PairAcc {
+  client: string;
+  server: EndpointJson;
+  sni: string | null;
+  g: Group;
+  tls13: boolean;
+}
+
+/** A pair where resumption was offered: nothing more to count. */
+const OFFERED = -1;
+
 interface ServerAcc {
   stats: ServerStats;
   full: Samples;
@@ -93,7 +105,13 @@ export class FindingsBuilder {
   private readonly servers = new Map<string, ServerAcc>();
   /** Offers rejected, keyed by how they got there: cross-server, expired, forgotten, unknown origin. */
   private readonly rejections = new Map<string, { type: FindingType; via: string; from: EndpointJson | null; to: EndpointJson; sni: string | null; g: Group; accepted: number; ages: number[]; hint: number | null }>();
-  private readonly pairs = new Map<string, { client: string; server: EndpointJson; sni: string | null; g: Group; offers: number; tls13: boolean }>();
+  /**
+   * Client/server pairs, for "reconnects without offering resumption". Most pairs are seen once
+   * (a server-side capture has a client per connection), so a first connection is kept as a number
+   * (id × 4 + 2 if TLS 1.3); a pair where resumption was offered can never be reported and becomes
+   * OFFERED. Only a pair seen twice without an offer gets a record.
+   */
+  private readonly pairs = new Map<string, number | PairAcc>();
   private readonly pskOffers = new Map<string, { g: Group; overlapping: boolean; lastEnd: number; sni: string | null; server: EndpointJson }>();
   private readonly acceptedAcross = new Map<string, number>();
   private readonly earlyRejected = new Map<string, { server: EndpointJson; sni: string | null; g: Group }>();
@@ -201,15 +219,28 @@ export class FindingsBuilder {
 
   private pair(c: ConnectionResult): void {
     const k = [c.client.ip, c.server.ip, c.server.port, c.sni ?? ''].join('|');
-    let p = this.pairs.get(k);
-    if (!p) {
+    const offered = c.offered === null || c.offered.length > 0;
+    const tls13 = c.version === 'TLS1.3';
+    const p = this.pairs.get(k);
+    if (p === undefined) {
       if (this.pairs.size >= MAX_KEYS) return;
-      p = { client: c.client.ip, server: c.server, sni: c.sni, g: newGroup(), offers: 0, tls13: false };
-      this.pairs.set(k, p);
+      this.pairs.set(k, offered ? OFFERED : c.id * 4 + (tls13 ? 2 : 0));
+      return;
+    }
+    if (p === OFFERED) return;
+    if (offered) {
+      this.pairs.set(k, OFFERED);
+      return;
+    }
+    if (typeof p === 'number') {
+      const acc: PairAcc = { client: c.client.ip, server: c.server, sni: c.sni, g: newGroup(), tls13: (p & 2) !== 0 || tls13 };
+      addTo(acc.g, Math.floor(p / 4));
+      addTo(acc.g, c.id);
+      this.pairs.set(k, acc);
+      return;
     }
     addTo(p.g, c.id);
-    if (c.offered === null || c.offered.length > 0) p.offers++;
-    if (c.version === 'TLS1.3') p.tls13 = true;
+    if (tls13) p.tls13 = true;
   }
 
   private psk(c: ConnectionResult): void {
@@ -271,7 +302,7 @@ export class FindingsBuilder {
       }
     }
     for (const p of this.pairs.values()) {
-      if (p.g.count < MIN_RECONNECTS || p.offers > 0) continue;
+      if (typeof p === 'number' || p.g.count < MIN_RECONNECTS) continue;
       const acc = this.servers.get(serverKey(p.server, p.sni));
       const serverOffers = acc ? acc.stats.ticketsIssued + acc.stats.sessionIdsIssued > 0 || acc.tls13 > 0 : false;
       if (!serverOffers) continue;
