@@ -6,7 +6,7 @@ import { buildFilter, type FilterOptions } from './analysis/filter.js';
 import { analyzeCaptures } from './analysis/run.js';
 import type { ConnectionResult, Report } from './report/model.js';
 import { buildDiff, renderDiffMarkdown, renderDiffText } from './report/diff.js';
-import { renderHtml } from './report/html.js';
+import { chartConnection, renderHtml, type ChartConnection } from './report/html.js';
 import { CONNECTION_INDENT, jsonPieces, renderJsonlLine, renderJsonlSummary } from './report/json.js';
 import { LineSpool } from './report/spool.js';
 import { renderMarkdown } from './report/markdown.js';
@@ -113,6 +113,8 @@ async function analyzeOne(captures: string[], a: CommonArgs, onConnection?: (c: 
       keep: a.format !== 'jsonl' && a.format !== 'json',
       // Text and Markdown list the first --limit connections; holding more would only cost memory.
       keepFirstTls: (a.format === 'text' || a.format === 'markdown') && a.limit > 0 ? a.limit : undefined,
+      // HTML lists the first --limit connections of any kind; its charts get a small record of each.
+      keepFirst: a.format === 'html' && a.limit > 0 ? a.limit : undefined,
       jobs: a.jobs,
       // For tests and measurements: the input size from which files go to worker threads.
       parallelMinBytes: process.env.TLSFLIGHT_PARALLEL_MIN_BYTES ? Number(process.env.TLSFLIGHT_PARALLEL_MIN_BYTES) : undefined,
@@ -147,13 +149,21 @@ async function runAnalyze(captures: string[], a: CommonArgs, expectations: Expec
   // spool (memory, then a temporary file), not as result objects. JSONL streams them as they end.
   const spool = a.format === 'json' ? new LineSpool(undefined, CONNECTION_INDENT) : null;
   const jsonl = a.format === 'jsonl' ? new Batcher(out) : null;
+  const charts: ChartConnection[] | null = a.format === 'html' && a.limit > 0 ? [] : null;
   try {
     const report = await analyzeOne(
       captures,
       a,
-      spool ? (c) => spool.add(c.id, JSON.stringify(c)) : jsonl ? (c) => jsonl.add(renderJsonlLine(c)) : undefined,
+      spool
+        ? (c) => spool.add(c.id, JSON.stringify(c))
+        : jsonl
+          ? (c) => jsonl.add(renderJsonlLine(c))
+          : charts
+            ? (c) => charts.push(chartConnection(c))
+            : undefined,
     );
-    return await writeReport(report, a, out, spool, jsonl, expectations, verbose);
+    charts?.sort((x, y) => x.id - y.id);
+    return await writeReport(report, a, out, spool, jsonl, charts, expectations, verbose);
   } finally {
     spool?.close();
   }
@@ -188,6 +198,7 @@ async function writeReport(
   out: Out,
   spool: LineSpool | null,
   jsonl: Batcher | null,
+  charts: ChartConnection[] | null,
   expectations: Expectation[],
   verbose: boolean,
 ): Promise<number> {
@@ -222,7 +233,7 @@ async function writeReport(
       out.write(renderMarkdown(report, { limit: a.limit, command: a.command }));
       break;
     case 'html':
-      out.write(renderHtml(report, { limit: a.limit, command: a.command, generatedAt: new Date().toISOString() }));
+      out.write(renderHtml(report, { limit: a.limit, command: a.command, generatedAt: new Date().toISOString(), all: charts ?? undefined }));
       break;
     default:
       out.write(renderText(report, { color: useColor(a.color, out), verbose, limit: a.limit }));

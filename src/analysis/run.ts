@@ -49,6 +49,8 @@ export interface RunOptions {
    * with memory bounded however many connections the capture has. 0 or unset: keep all.
    */
   keepFirstTls?: number;
+  /** As keepFirstTls, counting every connection, TLS or not. */
+  keepFirst?: number;
   /** Total input size below which several files are still read in this thread (default 256 MiB). */
   parallelMinBytes?: number;
 }
@@ -121,15 +123,19 @@ class Collector {
     if (this.opts.filter && !this.opts.filter(c)) return;
     this.summary.add(c);
     this.findings.add(c);
-    const first = this.opts.keepFirstTls ?? 0;
+    const first = this.firstN();
     if (first > 0) {
-      if (c.tls) {
+      if (c.tls || (this.opts.keepFirst ?? 0) > 0) {
         this.connections.push(c);
         // Connections end out of order: trim to the lowest ids now and then, not on every add.
         if (this.connections.length >= first * 2) this.trim(first);
       }
     } else if (this.opts.keep ?? true) this.connections.push(c);
     this.opts.onConnection?.(c);
+  }
+
+  private firstN(): number {
+    return this.opts.keepFirst ?? this.opts.keepFirstTls ?? 0;
   }
 
   private trim(n: number): void {
@@ -142,7 +148,7 @@ class Collector {
     if (unsupported.size > 0) {
       warnings.push(`unsupported link type(s): ${[...unsupported].map(linkTypeName).join(', ')}; their packets were skipped`);
     }
-    if ((this.opts.keepFirstTls ?? 0) > 0) this.trim(this.opts.keepFirstTls!);
+    if (this.firstN() > 0) this.trim(this.firstN());
     this.connections.sort((a, b) => a.id - b.id);
     const sum = this.summary.result(stats.udp);
     const found = this.findings.findings();
