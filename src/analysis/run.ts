@@ -1,4 +1,6 @@
+import { availableParallelism } from 'node:os';
 import { readCapture, sourceSize } from '../capture/open.js';
+import { readCaptureInThread } from '../capture/threaded.js';
 import type { CaptureInfo } from '../capture/types.js';
 import { isoTime } from './result.js';
 import { Analyzer } from './analyzer.js';
@@ -57,18 +59,34 @@ export interface RunOptions {
 
 const PARALLEL_MIN_BYTES = 256 * 1024 * 1024;
 
-/** Reads one capture file through `analyzer` and describes the file. */
+/**
+ * Files from this size on are read (and decoded by pcap-parser or the pcapng reader) on a thread
+ * of their own, so reading overlaps the analysis; smaller ones are not worth a thread's start-up.
+ */
+const READER_THREAD_MIN_BYTES = 8 * 1024 * 1024;
+
+function readerThreadMinBytes(): number {
+  const env = process.env.TLSFLIGHT_READER_THREAD_MIN_BYTES;
+  return env !== undefined && env !== '' && Number.isFinite(Number(env)) ? Number(env) : READER_THREAD_MIN_BYTES;
+}
+
+/**
+ * Reads one capture file through `analyzer` and describes the file. `readerThread: false` keeps
+ * the reading in this thread (a file worker already runs one file per core).
+ */
 export async function readOneFile(
   analyzer: Analyzer,
   path: string,
   onProgress?: (bytesRead: number, total: number | null) => void,
+  readerThread = true,
 ): Promise<CaptureSummary> {
   const total = sourceSize(path);
+  const threaded = readerThread && total !== null && total >= readerThreadMinBytes() && availableParallelism() > 1;
   const name = path === '-' ? '(stdin)' : path;
   const unsupportedBefore = analyzer.stats.unsupportedLink;
   let live: CaptureInfo | null = null;
   analyzer.startFile(name, () => live !== null && live.interfaces.some((i) => i.subMicrosecond === true));
-  const result = await readCapture(path, (f) => analyzer.frame(f), {
+  const result = await (threaded ? readCaptureInThread : readCapture)(path, (f) => analyzer.frame(f), {
     onStart: (info) => (live = info),
     onProgress: onProgress ? (n) => onProgress(n, total) : undefined,
   });
