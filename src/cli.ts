@@ -85,6 +85,7 @@ interface CommonArgs {
   limit: number;
   color?: boolean;
   quiet: boolean;
+  readerThread: boolean;
   filter: ((c: ConnectionResult) => boolean) | null;
   command: string;
 }
@@ -116,6 +117,7 @@ async function analyzeOne(captures: string[], a: CommonArgs, onConnection?: (c: 
       // HTML lists the first --limit connections of any kind; its charts get a small record of each.
       keepFirst: a.format === 'html' && a.limit > 0 ? a.limit : undefined,
       jobs: a.jobs,
+      readerThread: a.readerThread,
       // For tests and measurements: the input size from which files go to worker threads.
       parallelMinBytes: process.env.TLSFLIGHT_PARALLEL_MIN_BYTES ? Number(process.env.TLSFLIGHT_PARALLEL_MIN_BYTES) : undefined,
       filter: a.filter ?? undefined,
@@ -278,6 +280,7 @@ function commonOptions<T>(y: Argv<T>) {
     .option('port', { type: 'number', describe: 'only connections to this server port (repeat for several)' })
     .option('color', { type: 'boolean', describe: 'colour the text report (default: when stdout is a terminal and NO_COLOR is unset)' })
     .option('jobs', { alias: 'j', type: 'number', default: availableParallelism(), describe: 'worker threads for several capture files (one file per thread)' })
+    .option('reader-thread', { type: 'boolean', default: false, describe: 'read and decode each large capture on a thread of its own, beside the analysis' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no warnings or progress on stderr' })
     .option('debug', { type: 'boolean', default: false, describe: 'show stack traces of internal errors' });
 }
@@ -293,6 +296,7 @@ function common(args: Record<string, unknown>, command: string): CommonArgs {
     limit: Number.isFinite(limit) && limit >= 0 ? Math.floor(limit) : 50,
     color: args.color as boolean | undefined,
     quiet: args.quiet as boolean,
+    readerThread: args['reader-thread'] as boolean,
     filter: filterFrom(args),
     command,
   };

@@ -55,13 +55,21 @@ export interface RunOptions {
   keepFirst?: number;
   /** Total input size below which several files are still read in this thread (default 256 MiB). */
   parallelMinBytes?: number;
+  /**
+   * Read and decode each large file on a thread of its own while this one analyzes (one file at a
+   * time; not with `jobs`, where each file already has a thread). Off by default: on the 2-core
+   * machine the figures were measured on, V8's own GC threads already use the second core, and
+   * the extra thread made no run faster (README, performance).
+   */
+  readerThread?: boolean;
 }
 
 const PARALLEL_MIN_BYTES = 256 * 1024 * 1024;
 
 /**
- * Files from this size on are read (and decoded by pcap-parser or the pcapng reader) on a thread
- * of their own, so reading overlaps the analysis; smaller ones are not worth a thread's start-up.
+ * With `readerThread`, files from this size on are read (and decoded by pcap-parser or the pcapng
+ * reader) on a thread of their own, so reading overlaps the analysis; smaller ones are not worth a
+ * thread's start-up (50–100 ms).
  */
 const READER_THREAD_MIN_BYTES = 8 * 1024 * 1024;
 
@@ -71,14 +79,14 @@ function readerThreadMinBytes(): number {
 }
 
 /**
- * Reads one capture file through `analyzer` and describes the file. `readerThread: false` keeps
- * the reading in this thread (a file worker already runs one file per core).
+ * Reads one capture file through `analyzer` and describes the file. `readerThread` reads it on a
+ * thread of its own (see RunOptions.readerThread).
  */
 export async function readOneFile(
   analyzer: Analyzer,
   path: string,
   onProgress?: (bytesRead: number, total: number | null) => void,
-  readerThread = true,
+  readerThread = false,
 ): Promise<CaptureSummary> {
   const total = sourceSize(path);
   const threaded = readerThread && total !== null && total >= readerThreadMinBytes() && availableParallelism() > 1;
@@ -199,7 +207,7 @@ export async function analyzeCaptures(paths: string[], opts: RunOptions = {}): P
   const analyzer = new Analyzer({ onConnection: (c) => collector.add(c) });
   const captures: CaptureSummary[] = [];
   for (const path of paths) {
-    captures.push(await readOneFile(analyzer, path, opts.onProgress ? (n, t) => opts.onProgress!(path, n, t) : undefined));
+    captures.push(await readOneFile(analyzer, path, opts.onProgress ? (n, t) => opts.onProgress!(path, n, t) : undefined, opts.readerThread ?? false));
   }
   return collector.report(captures, analyzer.stats, analyzer.unsupportedLinkTypes);
 }

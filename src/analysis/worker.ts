@@ -35,7 +35,7 @@ if (port) {
           if (now - last < 100) return;
           last = now;
           port.postMessage({ type: 'progress', index: job.index, bytes, total } satisfies WorkerMessage);
-        }, false);
+        });
         port.postMessage({
           type: 'done',
           index: job.index,

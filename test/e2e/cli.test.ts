@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -160,6 +160,24 @@ describe('tlsflight CLI', () => {
     expect(resumed.kind).toBe('resumed-ticket');
     expect(resumed.resumedFrom).toBe(1);
     expect(resumed.origin.connection).toBe(1);
+  });
+
+  it('--reader-thread gives the same report, for every sample and format variant', () => {
+    const dir = join(ROOT, 'samples');
+    const files = [
+      ...readdirSync(dir).filter((n) => n.endsWith('.pcap')).map((n) => join(dir, n)),
+      ...readdirSync(join(dir, 'variants')).map((n) => join(dir, 'variants', n)),
+      ...readdirSync(join(dir, 'crafted')).filter((n) => /\.(pcap|pcapng|gz)$/.test(n)).map((n) => join(dir, 'crafted', n)),
+    ];
+    expect(files.length).toBeGreaterThan(40);
+    // One run over all of them (files are separate captures in one report), with and without.
+    const plain = run(['analyze', '-f', 'json', '-j', '1', ...files]);
+    // The variable brings every file, however small, over the size from which a thread reads it.
+    const threaded = run(['analyze', '-f', 'json', '-j', '1', '--reader-thread', ...files], undefined, { TLSFLIGHT_READER_THREAD_MIN_BYTES: '0' });
+    expect(JSON.parse(plain.out).captures).toHaveLength(files.length);
+    expect(threaded.code).toBe(plain.code);
+    expect(threaded.out).toBe(plain.out);
+    expect(threaded.err).toBe(plain.err);
   });
 
   it('several files in one call are reported together and per file', () => {
