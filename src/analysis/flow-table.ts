@@ -2,8 +2,11 @@ import type { Packet } from '../net/types.js';
 
 /** A connection's 4-tuple in canonical order (lower endpoint first), as the table stores it. */
 export interface FlowKey {
-  /** IPv6 flows are keyed by a string; IPv4 flows by numbers, without allocating per packet. */
-  v6: string | null;
+  /**
+   * IPv6 flows: the lower address, then the higher one (32 bytes), copied when the flow was
+   * inserted. null for IPv4, whose addresses fit in `lo` and `hi`.
+   */
+  v6: Uint8Array | null;
   hash: number;
   lo: number;
   hi: number;
@@ -21,21 +24,41 @@ function u32(a: Uint8Array, at: number): number {
   return ((a[at] << 24) | (a[at + 1] << 16) | (a[at + 2] << 8) | a[at + 3]) >>> 0;
 }
 
-function hex16(a: Uint8Array, at: number): string {
-  return Buffer.from(a.buffer, a.byteOffset + at, 16).toString('hex');
+/** Compares 16-byte addresses at two offsets of `d`: negative, 0 or positive. */
+function compare16(d: Uint8Array, a: number, b: number): number {
+  for (let i = 0; i < 16; i++) {
+    const x = d[a + i] - d[b + i];
+    if (x !== 0) return x;
+  }
+  return 0;
+}
+
+function mix(h: number, word: number): number {
+  h = Math.imul(h ^ word, 0xcc9e2d51);
+  return Math.imul((h << 15) | (h >>> 17), 0x1b873593);
+}
+
+function finish(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  return h | 0;
 }
 
 /**
  * Flows by 4-tuple. Looking up a packet computes its canonical tuple into scratch fields and a
- * 32-bit hash, so the per-packet path allocates nothing; collisions chain and are told apart by
- * the full tuple.
+ * 32-bit hash, so the per-packet path allocates nothing, for IPv6 as for IPv4; collisions chain
+ * and are told apart by the full tuple.
  */
 export class FlowTable<V> {
   private readonly v4 = new Map<number, Slot<V>>();
-  private readonly v6 = new Map<string, V>();
+  private readonly v6 = new Map<number, Slot<V>>();
   private count = 0;
-  // The last probed tuple.
-  private pV6: string | null = null;
+  // The last probed tuple. For IPv6 the addresses stay in the packet: pData at pLoOff and pHiOff.
+  private pIsV6 = false;
+  private pData: Uint8Array | null = null;
+  private pLoOff = 0;
+  private pHiOff = 0;
   private pHash = 0;
   private pLo = 0;
   private pHi = 0;
@@ -51,7 +74,8 @@ export class FlowTable<V> {
       const s = u32(p.data, p.srcOffset);
       const d = u32(p.data, p.dstOffset);
       const fwd = s < d || (s === d && p.srcPort <= p.dstPort);
-      this.pV6 = null;
+      this.pIsV6 = false;
+      this.pData = null;
       this.pLo = fwd ? s : d;
       this.pHi = fwd ? d : s;
       this.pPorts = fwd ? p.srcPort * 65536 + p.dstPort : p.dstPort * 65536 + p.srcPort;
@@ -65,16 +89,45 @@ export class FlowTable<V> {
       }
       return undefined;
     }
-    const s = hex16(p.data, p.srcOffset);
-    const d = hex16(p.data, p.dstOffset);
-    const fwd = s < d || (s === d && p.srcPort <= p.dstPort);
-    this.pV6 = fwd ? `${s}/${p.srcPort}/${d}/${p.dstPort}` : `${d}/${p.dstPort}/${s}/${p.srcPort}`;
-    return this.v6.get(this.pV6);
+    const d = p.data;
+    const c = compare16(d, p.srcOffset, p.dstOffset);
+    const fwd = c < 0 || (c === 0 && p.srcPort <= p.dstPort);
+    this.pIsV6 = true;
+    this.pData = d;
+    this.pLoOff = fwd ? p.srcOffset : p.dstOffset;
+    this.pHiOff = fwd ? p.dstOffset : p.srcOffset;
+    this.pLo = 0;
+    this.pHi = 0;
+    this.pPorts = fwd ? p.srcPort * 65536 + p.dstPort : p.dstPort * 65536 + p.srcPort;
+    let h = 0x2545f491;
+    for (let i = 0; i < 16; i += 4) h = mix(h, u32(d, this.pLoOff + i));
+    for (let i = 0; i < 16; i += 4) h = mix(h, u32(d, this.pHiOff + i));
+    this.pHash = finish(mix(h, this.pPorts));
+    for (let slot: Slot<V> | null = this.v6.get(this.pHash) ?? null; slot; slot = slot.next) {
+      const k = slot.key;
+      if (k.ports === this.pPorts && this.sameV6(k.v6!)) return slot.value;
+    }
+    return undefined;
+  }
+
+  private sameV6(addrs: Uint8Array): boolean {
+    const d = this.pData!;
+    for (let i = 0; i < 16; i++) if (addrs[i] !== d[this.pLoOff + i] || addrs[16 + i] !== d[this.pHiOff + i]) return false;
+    return true;
   }
 
   /** The tuple of the last probe, as a key to keep. */
   probedKey(): FlowKey {
-    return { v6: this.pV6, hash: this.pHash, lo: this.pLo, hi: this.pHi, ports: this.pPorts };
+    let v6: Uint8Array | null = null;
+    if (this.pIsV6) {
+      v6 = new Uint8Array(32);
+      const d = this.pData!;
+      for (let i = 0; i < 16; i++) {
+        v6[i] = d[this.pLoOff + i];
+        v6[16 + i] = d[this.pHiOff + i];
+      }
+    }
+    return { v6, hash: this.pHash, lo: this.pLo, hi: this.pHi, ports: this.pPorts };
   }
 
   /** Adds `value` under the tuple of the last probe (which found nothing). */
@@ -86,22 +139,19 @@ export class FlowTable<V> {
 
   /** Adds `value` under a key taken from this or another table (which must not hold it yet). */
   insertKey(key: FlowKey, value: V): void {
-    if (key.v6 !== null) this.v6.set(key.v6, value);
-    else this.v4.set(key.hash, { key, value, next: this.v4.get(key.hash) ?? null });
+    const map = key.v6 !== null ? this.v6 : this.v4;
+    map.set(key.hash, { key, value, next: map.get(key.hash) ?? null });
     this.count++;
   }
 
   delete(key: FlowKey): void {
-    if (key.v6 !== null) {
-      if (this.v6.delete(key.v6)) this.count--;
-      return;
-    }
+    const map = key.v6 !== null ? this.v6 : this.v4;
     let prev: Slot<V> | null = null;
-    for (let slot = this.v4.get(key.hash) ?? null; slot; prev = slot, slot = slot.next) {
-      if (slot.key.lo !== key.lo || slot.key.hi !== key.hi || slot.key.ports !== key.ports) continue;
+    for (let slot = map.get(key.hash) ?? null; slot; prev = slot, slot = slot.next) {
+      if (slot.key !== key && !sameKey(slot.key, key)) continue;
       if (prev) prev.next = slot.next;
-      else if (slot.next) this.v4.set(key.hash, slot.next);
-      else this.v4.delete(key.hash);
+      else if (slot.next) map.set(key.hash, slot.next);
+      else map.delete(key.hash);
       this.count--;
       return;
     }
@@ -109,16 +159,17 @@ export class FlowTable<V> {
 
   /** Some entry's key (the oldest inserted hash slot first): for evicting when a table is full. */
   anyKey(): FlowKey | null {
-    const v6 = this.v6.keys().next();
-    if (!v6.done) return { v6: v6.value, hash: 0, lo: 0, hi: 0, ports: 0 };
+    const s6 = this.v6.values().next();
+    if (!s6.done) return s6.value.key;
     const s = this.v4.values().next();
     return s.done ? null : s.value.key;
   }
 
   *values(): IterableIterator<V> {
-    for (const v of this.v6.values()) yield v;
-    for (let slot of this.v4.values()) {
-      for (let s: Slot<V> | null = slot; s; s = s.next) yield s.value;
+    for (const map of [this.v6, this.v4]) {
+      for (const slot of map.values()) {
+        for (let s: Slot<V> | null = slot; s; s = s.next) yield s.value;
+      }
     }
   }
 
@@ -127,4 +178,11 @@ export class FlowTable<V> {
     this.v6.clear();
     this.count = 0;
   }
+}
+
+function sameKey(a: FlowKey, b: FlowKey): boolean {
+  if (a.lo !== b.lo || a.hi !== b.hi || a.ports !== b.ports) return false;
+  if (a.v6 === null || b.v6 === null) return a.v6 === b.v6;
+  for (let i = 0; i < 32; i++) if (a.v6[i] !== b.v6[i]) return false;
+  return true;
 }

@@ -47,4 +47,28 @@ describe('FlowTable', () => {
     for (const k of keys) t.delete(k);
     expect(t.size).toBe(0);
   });
+
+  it('keeps many IPv6 flows apart, looked up from either side, and deletes each', () => {
+    const t = new FlowTable<number>();
+    const addr = (i: number) => [0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, (i >> 16) & 255, (i >> 8) & 255, i & 255];
+    const server = [0x20, 0x01, 0x0d, 0xb8, ...new Array(11).fill(0), 0x80];
+    const keys = [];
+    for (let i = 0; i < 5000; i++) {
+      // Half the clients sort above the server address, half below: both canonical orders.
+      const a = i % 2 === 0 ? addr(i) : [0xfe, 0x80, ...addr(i).slice(2)];
+      expect(t.probe(pkt(a, 40000 + (i % 3), server, 443))).toBeUndefined();
+      keys.push(t.insertProbed(i));
+    }
+    expect(t.size).toBe(5000);
+    for (let i = 0; i < 5000; i += 7) {
+      const a = i % 2 === 0 ? addr(i) : [0xfe, 0x80, ...addr(i).slice(2)];
+      expect(t.probe(pkt(server, 443, a, 40000 + (i % 3)))).toBe(i);
+      expect(t.probe(pkt(a, 40000 + (i % 3), server, 443))).toBe(i);
+      // Same addresses, another port: another flow.
+      expect(t.probe(pkt(a, 39999, server, 443))).toBeUndefined();
+    }
+    for (const k of keys) t.delete(k);
+    expect(t.size).toBe(0);
+    expect([...t.values()]).toEqual([]);
+  });
 });
