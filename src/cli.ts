@@ -7,7 +7,7 @@ import { analyzeCaptures } from './analysis/run.js';
 import type { ConnectionResult, Report } from './report/model.js';
 import { buildDiff, renderDiffMarkdown, renderDiffText } from './report/diff.js';
 import { chartConnection, renderHtml, type ChartConnection } from './report/html.js';
-import { CONNECTION_INDENT, jsonPieces, renderJsonlLine, renderJsonlSummary } from './report/json.js';
+import { CONNECTION_INDENT, jsonPieces, renderJsonlSummary } from './report/json.js';
 import { LineSpool } from './report/spool.js';
 import { renderMarkdown } from './report/markdown.js';
 import { renderText } from './report/text.js';
@@ -159,7 +159,7 @@ async function runAnalyze(captures: string[], a: CommonArgs, expectations: Expec
       spool
         ? (c) => spool.add(c.id, JSON.stringify(c))
         : jsonl
-          ? (c) => jsonl.add(renderJsonlLine(c))
+          ? (c) => jsonl.add(JSON.stringify(c))
           : charts
             ? (c) => charts.push(chartConnection(c))
             : undefined,
@@ -171,28 +171,38 @@ async function runAnalyze(captures: string[], a: CommonArgs, expectations: Expec
   }
 }
 
-/** Strings gathered into ~1 MB writes: one write per connection costs more than its JSON. */
+/**
+ * Lines encoded straight into ~1 MB buffers and written a buffer at a time: one write per
+ * connection cost more than its JSON, and joining strings first cost a copy of each.
+ */
 class Batcher {
-  private batch: string[] = [];
-  private size = 0;
+  private block = Buffer.allocUnsafe(BATCH_BYTES);
+  private used = 0;
 
   constructor(private readonly out: Out) {}
 
-  add(s: string): void {
-    this.batch.push(s);
-    this.size += s.length;
-    if (this.size >= 1 << 20) this.flush();
+  add(line: string): void {
+    const max = line.length * 3 + 1;
+    if (this.block.length - this.used < max) {
+      this.flush();
+      if (max > this.block.length) this.block = Buffer.allocUnsafe(max);
+    }
+    this.used += this.block.write(line, this.used, 'utf8');
+    this.block[this.used++] = 0x0a;
   }
 
   /** False when the output wants the writer to wait for drain(). */
   flush(): boolean {
-    if (this.batch.length === 0) return true;
-    const ok = this.out.write(this.batch.join(''));
-    this.batch = [];
-    this.size = 0;
+    if (this.used === 0) return true;
+    // The stream may hold the buffer until it is written: the next lines go to a new one.
+    const ok = this.out.write(this.block.subarray(0, this.used));
+    this.block = Buffer.allocUnsafe(BATCH_BYTES);
+    this.used = 0;
     return ok;
   }
 }
+
+const BATCH_BYTES = 1 << 20;
 
 async function writeReport(
   report: Report,

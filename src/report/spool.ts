@@ -208,11 +208,14 @@ class WindowReader {
 
   read(off: number, len: number): Buffer {
     if (off >= this.start && off + len <= this.end) return this.buf.subarray(off - this.start, off - this.start + len);
-    if (len <= WINDOW && off >= this.end && off < this.end + WINDOW) {
-      this.fill(this.buf, off, WINDOW);
-      this.start = off;
-      this.end = off + this.filled;
-      if (off + len <= this.end) return this.buf.subarray(0, len);
+    if (len <= WINDOW / 2 && off >= this.end && off < this.end + WINDOW) {
+      // Lines of the next ids may have been written a little before this one (their connections
+      // ended first): the new window starts a quarter of itself earlier.
+      const start = Math.max(0, off - WINDOW / 4);
+      this.fill(this.buf, start, WINDOW);
+      this.start = start;
+      this.end = start + this.filled;
+      if (off + len <= this.end) return this.buf.subarray(off - start, off - start + len);
     }
     if (len > this.single.length) this.single = Buffer.allocUnsafe(len);
     this.fill(this.single, off, len);
