@@ -75,7 +75,8 @@ export class LineSpool {
   *inIdOrder(sep: string, last: string, chunk = BLOCK): Generator<Buffer> {
     this.sealBlock();
     const order = this.order();
-    const out = Buffer.allocUnsafe(chunk);
+    // Each chunk is a buffer of its own: the caller's stream may hold it until written.
+    let out = Buffer.allocUnsafe(chunk);
     let o = 0;
     const reader = this.fd >= 0 ? new WindowReader(this.fd) : null;
     const mem = this.fd >= 0 ? null : Buffer.concat(this.blocks);
@@ -85,7 +86,8 @@ export class LineSpool {
       const len = this.lengths[i];
       const tail = k === order.length - 1 ? last : sep;
       if (o + len + tail.length > out.length && o > 0) {
-        yield Buffer.from(out.subarray(0, o));
+        yield out.subarray(0, o);
+        out = Buffer.allocUnsafe(chunk);
         o = 0;
       }
       const bytes = reader ? reader.read(off, len) : mem!.subarray(off, off + len);
@@ -97,7 +99,7 @@ export class LineSpool {
       o += len;
       o += out.write(tail, o, 'latin1');
     }
-    if (o > 0) yield Buffer.from(out.subarray(0, o));
+    if (o > 0) yield out.subarray(0, o);
   }
 
   /** Deletes the temporary file, if any. Safe to call more than once. */
