@@ -2,13 +2,14 @@
 // Throughput and memory benchmark of tlsflight against tshark and a header-walk floor.
 //
 //   node bench/run.mjs [--runs N] [--sizes 250M,1G,4G] [--hs-size 200M] [--keep] [--skip-tshark]
-//                      [--only bulk|handshake] [--dir DIR] [--seed N] [--json FILE] [--live]
+//                      [--no-reader-thread] [--only bulk|handshake] [--dir DIR] [--seed N] [--json FILE] [--live]
 //
 // For each file (the `bulk` profile at every --sizes size, then the `handshake` profile at --hs-size),
 // one at a time: generate it into a fresh temp folder (bench/generate.mjs), read it once to have it in
 // the page cache, run tlsflight once with its JSON captured and compare the counts with
 // FILE.expected.json (OK / MISMATCH), then time every tool --runs times, round-robin:
 //   tlsflight   node bin/tlsflight.js analyze -f json -q FILE   (report to /dev/null)
+//   tlsflight-rt  the same with --reader-thread (reading on a second thread; not with --no-reader-thread)
 //   floor       node bench/headerwalk.mjs FILE                   (walks pcap record headers only)
 //   tshark      tshark -r FILE -n -Y 'tls.handshake.type==1 or tls.handshake.type==2'
 //                      -T fields -e tcp.stream -e tls.handshake.type   (when installed; to /dev/null)
@@ -37,7 +38,7 @@ const TSHARK_FILTER = 'tls.handshake.type==1 or tls.handshake.type==2';
 // ---------------------------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const o = { live: false, runs: 3, sizes: ['1G'], hsSize: '200M', keep: false, skipTshark: false, only: null, dir: null, seed: 1, json: null };
+  const o = { live: false, runs: 3, sizes: ['1G'], hsSize: '200M', keep: false, skipTshark: false, only: null, dir: null, seed: 1, json: null, readerThread: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -50,6 +51,7 @@ function parseArgs(argv) {
     else if (a === '--keep') o.keep = true;
     else if (a === '--live') o.live = true;
     else if (a === '--skip-tshark') o.skipTshark = true;
+    else if (a === '--no-reader-thread') o.readerThread = false;
     else if (a === '--only') o.only = val();
     else if (a === '--dir') o.dir = val();
     else if (a === '--seed') o.seed = Number(val());
@@ -387,6 +389,8 @@ async function main() {
         { tool: 'tlsflight', cmd: process.execPath, args: [TLSFLIGHT, 'analyze', '-f', 'json', '-q', file] },
         { tool: 'floor', cmd: process.execPath, args: [HEADERWALK, file] },
       ];
+      // Parallelism inside one file: reading and decoding on a second thread (see README).
+      if (o.readerThread) tools.splice(1, 0, { tool: 'tlsflight-rt', cmd: process.execPath, args: [TLSFLIGHT, 'analyze', '-f', 'json', '-q', '--reader-thread', file] });
       if (tshark) {
         tools.push({ tool: 'tshark', cmd: tshark, args: ['-r', file, '-n', '-Y', TSHARK_FILTER, '-T', 'fields', '-e', 'tcp.stream', '-e', 'tls.handshake.type'] });
       }
