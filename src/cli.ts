@@ -35,6 +35,14 @@ class Out {
   constructor(path: string | undefined) {
     this.file = path ? createWriteStream(path) : null;
     this.file?.on('error', (e) => (this.failed = e));
+    if (!this.file) {
+      process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+        // The reader went away (`tlsflight … | head`): nobody wants the rest, stop quietly as
+        // Unix tools do on SIGPIPE (which Node ignores) instead of failing on every later write.
+        if (e.code === 'EPIPE') process.exit(EXIT_OK);
+        this.failed = e;
+      });
+    }
   }
 
   get isTty(): boolean {
@@ -44,6 +52,15 @@ class Out {
   /** False when the stream wants the writer to wait for drain(). */
   write(s: string | Uint8Array): boolean {
     return this.file ? this.file.write(s) : process.stdout.write(s);
+  }
+
+  /** Writes `b` and resolves once the stream is done with it, so the caller may reuse it. */
+  async writeAndRelease(b: Uint8Array): Promise<void> {
+    const stream = this.file ?? process.stdout;
+    if (this.failed || stream.destroyed) return;
+    await new Promise<void>((res) => {
+      stream.write(b, () => res());
+    });
   }
 
   async drain(): Promise<void> {
@@ -231,7 +248,8 @@ async function writeReport(
           if (size >= 1 << 20) await flush();
         } else {
           await flush();
-          if (!out.write(piece)) await out.drain();
+          // Spool chunks share one buffer: it must be written before the next chunk is made.
+          await out.writeAndRelease(piece);
         }
       }
       await flush();

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -178,6 +178,20 @@ describe('tlsflight CLI', () => {
     expect(threaded.code).toBe(plain.code);
     expect(threaded.out).toBe(plain.out);
     expect(threaded.err).toBe(plain.err);
+  });
+
+  it('stops quietly (exit 0, nothing on stderr) when the reader of its output goes away', async () => {
+    // A report far longer than a pipe buffer: the JSON of the same capture given many times.
+    const files = new Array(40).fill(sample('mix.pcap'));
+    const child = spawn(process.execPath, [BIN, 'analyze', '-f', 'json', '-q', ...files], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    // Read the first chunk, then close the pipe, as `| head -c 100` does.
+    await new Promise<void>((res) => child.stdout.once('data', () => res()));
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    expect(err).toBe('');
+    expect(code).toBe(0);
   });
 
   it('several files in one call are reported together and per file', () => {
