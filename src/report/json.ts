@@ -2,7 +2,9 @@ import type { ConnectionResult, Report } from './model.js';
 
 /** The whole report as one JSON document (the pieces of jsonPieces, joined). */
 export function renderJson(r: Report): string {
-  return [...jsonPieces(r)].map((p) => (typeof p === 'string' ? p : p.toString('utf8'))).join('');
+  const out: string[] = [];
+  for (const p of jsonPieces(r)) out.push(typeof p === 'string' ? p : p.toString('utf8'));
+  return out.join('');
 }
 
 /** Indentation of a connection's line inside the document. */
@@ -25,7 +27,7 @@ export type ConnectionLines = (sep: string, last: string) => Iterable<string | B
  * except the connections, one compact object per line: pretty-printing them took as long as the
  * analysis itself, and a line per connection is easy to grep. With `lines` (and `count`, how
  * many), the connections come from there instead of `r.connections`: from a spool that did not
- * keep them in memory.
+ * keep them in memory. A Buffer piece is only valid until the next piece is asked for.
  */
 export function* jsonPieces(r: Report, lines?: { count: number; lines: ConnectionLines }): Generator<string | Buffer> {
   const keys = Object.keys(r) as (keyof Report)[];
