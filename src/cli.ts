@@ -5,7 +5,7 @@ import { checkExpectations, parseExpectation, type Expectation } from './analysi
 import { buildFilter, type FilterOptions } from './analysis/filter.js';
 import { analyzeCaptures } from './analysis/run.js';
 import type { ConnectionResult, Report } from './report/model.js';
-import { buildDiff, renderDiffMarkdown, renderDiffText } from './report/diff.js';
+import { addHandshakeTime, buildDiff, renderDiffMarkdown, renderDiffText, type HandshakeTimes } from './report/diff.js';
 import { chartConnection, renderHtml, type ChartConnection } from './report/html.js';
 import { CONNECTION_INDENT, jsonPieces, renderJsonlSummary } from './report/json.js';
 import { LineSpool } from './report/spool.js';
@@ -124,15 +124,25 @@ function filterFrom(args: Record<string, unknown>): ((c: ConnectionResult) => bo
   return f;
 }
 
-async function analyzeOne(captures: string[], a: CommonArgs, onConnection?: (c: ConnectionResult) => void): Promise<Report> {
+/**
+ * Analyzes captures for a report in `a.format`, keeping only the connections that report lists;
+ * `connections: 'none'` keeps none (a diff reads summaries, and times through `onConnection`).
+ */
+async function analyzeOne(
+  captures: string[],
+  a: CommonArgs,
+  onConnection?: (c: ConnectionResult) => void,
+  connections: 'listed' | 'none' = 'listed',
+): Promise<Report> {
   const progress = a.quiet ? null : Progress.forStderr(captures);
+  const listed = connections === 'listed';
   try {
     return await analyzeCaptures(captures, {
-      keep: a.format !== 'jsonl' && a.format !== 'json',
+      keep: listed && a.format !== 'jsonl' && a.format !== 'json',
       // Text and Markdown list the first --limit connections; holding more would only cost memory.
-      keepFirstTls: (a.format === 'text' || a.format === 'markdown') && a.limit > 0 ? a.limit : undefined,
+      keepFirstTls: listed && (a.format === 'text' || a.format === 'markdown') && a.limit > 0 ? a.limit : undefined,
       // HTML lists the first --limit connections of any kind; its charts get a small record of each.
-      keepFirst: a.format === 'html' && a.limit > 0 ? a.limit : undefined,
+      keepFirst: listed && a.format === 'html' && a.limit > 0 ? a.limit : undefined,
       jobs: a.jobs,
       readerThread: a.readerThread,
       // For tests and measurements: the input size from which files go to worker threads.
@@ -282,10 +292,13 @@ async function writeReport(
 
 async function runDiff(before: string, after: string, a: CommonArgs): Promise<number> {
   if (a.format === 'jsonl' || a.format === 'html') throw new UsageError(`diff writes text, json or markdown, not ${a.format}`);
-  const rb = await analyzeOne([before], a);
-  const ra = await analyzeOne([after], a);
+  // Medians need every connection's handshake time, not every connection.
+  const tb: HandshakeTimes = { full: [], resumed: [] };
+  const ta: HandshakeTimes = { full: [], resumed: [] };
+  const rb = await analyzeOne([before], a, (c) => addHandshakeTime(tb, c), 'none');
+  const ra = await analyzeOne([after], a, (c) => addHandshakeTime(ta, c), 'none');
   const code = Math.max(reportProblems(rb, a.quiet), reportProblems(ra, a.quiet));
-  const d = buildDiff(rb, ra);
+  const d = buildDiff(rb, ra, { before: tb, after: ta });
   const out = new Out(a.output);
   out.write(a.format === 'json' ? JSON.stringify(d, null, 2) + '\n' : a.format === 'markdown' ? renderDiffMarkdown(d, a.command) : renderDiffText(d));
   const err = await out.close();

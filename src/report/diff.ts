@@ -1,5 +1,5 @@
 import { code, endpoint, mdText } from './markdown.js';
-import type { Finding, Report, ServerStats } from './model.js';
+import type { ConnectionResult, Finding, Report, ServerStats } from './model.js';
 
 export interface MetricDiff {
   metric: string;
@@ -33,12 +33,28 @@ function delta(a: number | null, b: number | null): number | null {
   return a === null || b === null ? null : Math.round((b - a) * 10000) / 10000;
 }
 
-function medianOf(r: Report, kind: 'full' | 'resumed'): number | null {
-  const v = r.connections
-    .filter((c) => c.handshakeMs !== null && (kind === 'full' ? c.kind === 'full' : c.kind.startsWith('resumed')))
-    .map((c) => c.handshakeMs!)
-    .sort((a, b) => a - b);
-  if (v.length === 0) return null;
+/** Handshake times of a capture's full and resumed connections, for the medians. */
+export interface HandshakeTimes {
+  full: number[];
+  resumed: number[];
+}
+
+/** The handshake times of a report's connections (when it kept them all). */
+export function handshakeTimes(connections: Iterable<ConnectionResult>): HandshakeTimes {
+  const t: HandshakeTimes = { full: [], resumed: [] };
+  for (const c of connections) addHandshakeTime(t, c);
+  return t;
+}
+
+export function addHandshakeTime(t: HandshakeTimes, c: ConnectionResult): void {
+  if (c.handshakeMs === null) return;
+  if (c.kind === 'full') t.full.push(c.handshakeMs);
+  else if (c.kind.startsWith('resumed')) t.resumed.push(c.handshakeMs);
+}
+
+function median(list: number[]): number | null {
+  if (list.length === 0) return null;
+  const v = [...list].sort((a, b) => a - b);
   const m = (v.length - 1) / 2;
   return Math.round(((v[Math.floor(m)] + v[Math.ceil(m)]) / 2) * 1000) / 1000;
 }
@@ -48,7 +64,13 @@ function findingKey(f: Finding): string {
 }
 
 /** Before/after comparison of two analyses: what a configuration change did to resumption. */
-export function buildDiff(before: Report, after: Report): DiffReport {
+/**
+ * `times` are the handshake times of every connection of each side; without them they are taken
+ * from the reports' connections, which must then be all of them (a report keeps only those it lists).
+ */
+export function buildDiff(before: Report, after: Report, times?: { before: HandshakeTimes; after: HandshakeTimes }): DiffReport {
+  const tb = times?.before ?? handshakeTimes(before.connections);
+  const ta = times?.after ?? handshakeTimes(after.connections);
   const m = (metric: string, a: number | null, b: number | null): MetricDiff => ({ metric, before: a, after: b, delta: delta(a, b) });
   const metrics = [
     m('TLS connections', before.summary.tlsConnections, after.summary.tlsConnections),
@@ -58,8 +80,8 @@ export function buildDiff(before: Report, after: Report): DiffReport {
     m('rejected', before.summary.rejected, after.summary.rejected),
     m('resumption rate (of offers)', before.summary.resumptionRateOffered, after.summary.resumptionRateOffered),
     m('resumption rate (of all)', before.summary.resumptionRateAll, after.summary.resumptionRateAll),
-    m('median full handshake ms', medianOf(before, 'full'), medianOf(after, 'full')),
-    m('median resumed handshake ms', medianOf(before, 'resumed'), medianOf(after, 'resumed')),
+    m('median full handshake ms', median(tb.full), median(ta.full)),
+    m('median resumed handshake ms', median(tb.resumed), median(ta.resumed)),
   ];
   const key = (s: ServerStats) => `${endpoint(s.server)}|${s.sni ?? ''}`;
   const pairs = new Map<string, ServerDiff>();

@@ -106,4 +106,32 @@ describe('diff', () => {
     expect(md.code).toBe(0);
     expect(readFileSync(join(tmp, 'd.md'), 'utf8')).toMatch(/\| resumption rate \(of offers\) \| 100\.0% \| 0\.0% \| −100\.0% \|/);
   });
+
+  it('takes the median handshake times over every connection, whatever the format and --limit', () => {
+    const files = [sample('mix.pcap'), sample('postmortem.pcap')];
+    // The medians straight from each capture's full JSON report.
+    const want = files.map((f) => {
+      const cs: { kind: string; handshakeMs: number | null }[] = JSON.parse(run(['analyze', '-f', 'json', f]).out).connections;
+      const med = (v: number[]) => {
+        v.sort((a, b) => a - b);
+        const m = (v.length - 1) / 2;
+        return v.length ? Math.round(((v[Math.floor(m)] + v[Math.ceil(m)]) / 2) * 1000) / 1000 : null;
+      };
+      const times = (k: (kind: string) => boolean) => cs.filter((c) => c.handshakeMs !== null && k(c.kind)).map((c) => c.handshakeMs!);
+      const full = times((k) => k === 'full');
+      expect(full.length).toBeGreaterThan(2);
+      return { full: med(full), resumed: med(times((k) => k.startsWith('resumed'))) };
+    });
+    for (const args of [['-f', 'json'], ['-f', 'json', '--limit', '1']]) {
+      const d = JSON.parse(run(['diff', ...args, ...files]).out);
+      const metric = (name: string) => d.metrics.find((m: { metric: string }) => m.metric === name);
+      expect(metric('median full handshake ms'), args.join(' ')).toMatchObject({ before: want[0].full, after: want[1].full });
+      expect(metric('median resumed handshake ms'), args.join(' ')).toMatchObject({ before: want[0].resumed, after: want[1].resumed });
+    }
+    // The text diff lists nothing per connection: --limit must not change its medians either.
+    const medians = (out: string) => out.split('\n').filter((l) => l.startsWith('median'));
+    const all = medians(run(['diff', '--limit', '0', ...files]).out);
+    expect(all).toHaveLength(2);
+    expect(medians(run(['diff', '--limit', '1', ...files]).out)).toEqual(all);
+  });
 });
