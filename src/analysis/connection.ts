@@ -182,7 +182,7 @@ export class Connection implements TlsEvents {
     ev.push(ref === undefined ? { side, name, frame: this.curFrame, ms: this.curMs } : { side, name, frame: this.curFrame, ms: this.curMs, ref });
   }
 
-  private problem(side: Side, msg: string): void {
+  onProblem(side: Side, msg: string): void {
     if (this.trace.problems.length < 16) this.trace.problems.push(`${side === this.trace.clientSide ? 'client' : side === 1 - (this.trace.clientSide ?? -1) ? 'server' : `side ${side}`}: ${msg}`);
   }
 
@@ -190,10 +190,6 @@ export class Connection implements TlsEvents {
     if (this.trace.alerts.length < 8) this.trace.alerts.push({ side, level, description });
     this.push(side, 'Alert', description);
     if (level === 2) this.settle();
-  }
-
-  onProblem(side: Side, message: string): void {
-    this.problem(side, message);
   }
 
   onLost(side: Side, what: string): void {
@@ -207,7 +203,7 @@ export class Connection implements TlsEvents {
         // The offer lists are not analyzed: not keeping them halves what a connection holds.
         const r = parseClientHello(body, { lists: false });
         if (!r.ok) {
-          this.problem(side, r.error);
+          this.onProblem(side, r.error);
           this.push(side, 'CH?');
           return;
         }
@@ -216,7 +212,7 @@ export class Connection implements TlsEvents {
           t.roleBasis = 'client-hello';
         }
         if (t.clientHellos.length >= 4) {
-          this.problem(side, 'more than 4 ClientHellos: later ones not analyzed');
+          this.onProblem(side, 'more than 4 ClientHellos: later ones not analyzed');
           return;
         }
         t.clientHellos.push(r.value);
@@ -231,7 +227,7 @@ export class Connection implements TlsEvents {
           t.roleBasis = 'server-message';
         }
         if (!r.ok) {
-          this.problem(side, r.error);
+          this.onProblem(side, r.error);
           this.push(side, 'SH?');
           return;
         }
@@ -241,7 +237,7 @@ export class Connection implements TlsEvents {
         }
         const sh = r.value;
         if (t.serverHellos.length >= 4) {
-          this.problem(side, 'more than 4 ServerHellos: later ones not analyzed');
+          this.onProblem(side, 'more than 4 ServerHellos: later ones not analyzed');
           return;
         }
         t.serverHellos.push(sh);
@@ -275,7 +271,7 @@ export class Connection implements TlsEvents {
         const r = parseCertificate(body);
         if (r.ok) {
           if (t.certificate === null) t.certificate = r.value;
-        } else this.problem(side, r.error);
+        } else this.onProblem(side, r.error);
         break;
       }
       case HandshakeType.ServerKeyExchange:
@@ -286,7 +282,7 @@ export class Connection implements TlsEvents {
       case HandshakeType.CertificateRequest: {
         t.clientCertRequested = true;
         const r = parseCertificateRequestTypes(body);
-        if (!r.ok) this.problem(side, r.error);
+        if (!r.ok) this.onProblem(side, r.error);
         break;
       }
       case HandshakeType.NewSessionTicket: {
@@ -294,7 +290,7 @@ export class Connection implements TlsEvents {
         if (r.ok) {
           if (t.tickets.length < 4) t.tickets.push(r.value);
           this.onIssued?.(this, 'ticket', r.value.ticketHash, r.value.lifetimeHint);
-        } else this.problem(side, r.error);
+        } else this.onProblem(side, r.error);
         break;
       }
     }
@@ -305,7 +301,7 @@ export class Connection implements TlsEvents {
     if (body[0] === 1) {
       const r = parseSslv2ClientHello(body);
       if (!r.ok) {
-        this.problem(side, r.error);
+        this.onProblem(side, r.error);
         return;
       }
       if (this.trace.roleBasis !== 'syn') {

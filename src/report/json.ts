@@ -56,11 +56,6 @@ export function* jsonPieces(r: Report, lines?: { count: number; lines: Connectio
   yield '}\n';
 }
 
-/** One line per connection, for streaming large captures. */
-export function renderJsonlLine(c: ConnectionResult): string {
-  return JSON.stringify(c) + '\n';
-}
-
 /** The closing line of a jsonl stream: the report without its connections. */
 export function renderJsonlSummary(r: Report): string {
   const { connections: _c, ...rest } = r;

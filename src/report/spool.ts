@@ -129,12 +129,10 @@ export class LineSpool {
       if (i > 0 && this.ids[i] < this.ids[i - 1]) sorted = false;
     }
     if (sorted) return order;
-    const keys = new Float64Array(this.count);
+    if (this.count >= 2 ** 21) return Int32Array.from([...order].sort((a, b) => this.ids[a] - this.ids[b]));
     // id × 2^21 + index sorts by id and keeps the index recoverable, in one numeric sort.
+    const keys = new Float64Array(this.count);
     for (let i = 0; i < this.count; i++) keys[i] = this.ids[i] * 2 ** 21 + i;
-    if (this.count >= 2 ** 21) {
-      return Int32Array.from([...order].sort((a, b) => this.ids[a] - this.ids[b]));
-    }
     keys.sort();
     for (let i = 0; i < this.count; i++) order[i] = keys[i] % 2 ** 21;
     return order;

@@ -58,6 +58,12 @@ function emptyClientHello(version: number, lists: boolean): ClientHello {
   };
 }
 
+/** A vector of 1- or 2-byte values into `out`; not read at all when the lists are not kept (null). */
+function readList(list: ByteReader, width: 1 | 2, out: number[] | null): void {
+  if (out === null) return;
+  while (list.left >= width) out.push(width === 1 ? list.u8() : list.u16());
+}
+
 /**
  * Parses a ClientHello body (after the 4-byte handshake header). With `lists: false` the offer
  * lists are skipped (null in the result); everything the classification reads is still there.
@@ -75,11 +81,7 @@ export function parseClientHello(body: Uint8Array, opts: { lists?: boolean } = {
     if (isGrease(s)) ch.greaseSeen = true;
     ch.cipherSuites?.push(s);
   }
-  const comp = r.vec(1);
-  while (comp.left > 0) {
-    const m = comp.u8();
-    ch.compressionMethods?.push(m);
-  }
+  readList(r.vec(1), 1, ch.compressionMethods);
   if (r.bad) return fail('ClientHello truncated before extensions');
   if (r.left === 0) return { ok: true, value: ch }; // no extensions (SSLv3 / early TLS clients)
   const exts = r.vec(2);
@@ -147,10 +149,7 @@ function clientExtension(ch: ClientHello, type: number, d: ByteReader): string |
     }
     case Ext.SignatureAlgorithms: {
       const list = d.vec(2);
-      while (list.left >= 2) {
-        const a = list.u16();
-        ch.signatureAlgorithms?.push(a);
-      }
+      readList(list, 2, ch.signatureAlgorithms);
       return list.bad ? 'malformed signature_algorithms extension' : null;
     }
     case Ext.SessionTicket: {
@@ -174,11 +173,7 @@ function clientExtension(ch: ClientHello, type: number, d: ByteReader): string |
       return null;
     }
     case Ext.PskKeyExchangeModes: {
-      const list = d.vec(1);
-      while (list.left >= 1) {
-        const m = list.u8();
-        ch.pskModes?.push(m);
-      }
+      readList(d.vec(1), 1, ch.pskModes);
       return null;
     }
     case Ext.EarlyData:
