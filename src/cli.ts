@@ -5,12 +5,10 @@ import { checkExpectations, parseExpectation, type Expectation } from './analysi
 import { buildFilter, type FilterOptions } from './analysis/filter.js';
 import { analyzeCaptures } from './analysis/run.js';
 import type { ConnectionResult, Report } from './report/model.js';
-import { addHandshakeTime, buildDiff, renderDiffMarkdown, renderDiffText, type HandshakeTimes } from './report/diff.js';
-import { chartConnection, renderHtml, type ChartConnection } from './report/html.js';
+import type { HandshakeTimes } from './report/diff.js';
+import type { ChartConnection } from './report/html.js';
 import { CONNECTION_INDENT, jsonPieces, renderJsonlSummary } from './report/json.js';
 import { LineSpool } from './report/spool.js';
-import { renderMarkdown } from './report/markdown.js';
-import { renderText } from './report/text.js';
 import { Progress } from './progress.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -179,6 +177,8 @@ async function runAnalyze(captures: string[], a: CommonArgs, expectations: Expec
   const spool = a.format === 'json' ? new LineSpool(undefined, CONNECTION_INDENT) : null;
   const jsonl = a.format === 'jsonl' ? new Batcher(out) : null;
   const charts: ChartConnection[] | null = a.format === 'html' && a.limit > 0 ? [] : null;
+  // Renderers are loaded when asked for: every run would otherwise compile all of them first.
+  const chartConnection = charts ? (await import('./report/html.js')).chartConnection : null;
   try {
     const report = await analyzeOne(
       captures,
@@ -188,7 +188,7 @@ async function runAnalyze(captures: string[], a: CommonArgs, expectations: Expec
         : jsonl
           ? (c) => jsonl.add(JSON.stringify(c))
           : charts
-            ? (c) => charts.push(chartConnection(c))
+            ? (c) => charts.push(chartConnection!(c))
             : undefined,
     );
     charts?.sort((x, y) => x.id - y.id);
@@ -270,13 +270,13 @@ async function writeReport(
       out.write(renderJsonlSummary(report));
       break;
     case 'markdown':
-      out.write(renderMarkdown(report, { limit: a.limit, command: a.command }));
+      out.write((await import('./report/markdown.js')).renderMarkdown(report, { limit: a.limit, command: a.command }));
       break;
     case 'html':
-      out.write(renderHtml(report, { limit: a.limit, command: a.command, generatedAt: new Date().toISOString(), all: charts ?? undefined }));
+      out.write((await import('./report/html.js')).renderHtml(report, { limit: a.limit, command: a.command, generatedAt: new Date().toISOString(), all: charts ?? undefined }));
       break;
     default:
-      out.write(renderText(report, { color: useColor(a.color, out), verbose, limit: a.limit }));
+      out.write((await import('./report/text.js')).renderText(report, { color: useColor(a.color, out), verbose, limit: a.limit }));
   }
   const err = await out.close();
   if (err) {
@@ -292,6 +292,7 @@ async function writeReport(
 
 async function runDiff(before: string, after: string, a: CommonArgs): Promise<number> {
   if (a.format === 'jsonl' || a.format === 'html') throw new UsageError(`diff writes text, json or markdown, not ${a.format}`);
+  const { addHandshakeTime, buildDiff, renderDiffMarkdown, renderDiffText } = await import('./report/diff.js');
   // Medians need every connection's handshake time, not every connection.
   const tb: HandshakeTimes = { full: [], resumed: [] };
   const ta: HandshakeTimes = { full: [], resumed: [] };

@@ -3,6 +3,7 @@ import type { ConnectionResult, FlightJson, OriginJson } from '../report/model.j
 import type { IssuedRegistry } from './linker.js';
 import type { Connection } from './connection.js';
 import type { Classification, HandshakeTrace, HsEvent, Side } from './types.js';
+import type { ServerHello } from '../tls/types.js';
 
 /** Events that repeat per record and read better counted: `Enc×3`. */
 const COUNTED = new Set(['Enc', 'App', 'Early']);
@@ -26,34 +27,28 @@ export function isoTime(sec: number, nsec: number, nanos: boolean): string {
 
 function flights(t: HandshakeTrace): FlightJson[] {
   const out: FlightJson[] = [];
-  let cur: FlightJson | null = null;
-  let curSide: Side | null = null;
-  let lastName = '';
-  let count = 0;
-  const close = () => {
-    if (cur && count > 1) cur.messages[cur.messages.length - 1] = `${lastName}×${count}`;
-  };
-  for (const e of t.events) {
-    if (!cur || e.side !== curSide) {
-      close();
-      cur = { from: roleOf(e.side, t.clientSide), atMs: round3(e.ms), frames: [], messages: [] };
-      curSide = e.side;
-      out.push(cur);
-      lastName = '';
-      count = 0;
+  const ev = t.events;
+  let i = 0;
+  while (i < ev.length) {
+    const side = ev[i].side;
+    const f: FlightJson = { from: roleOf(side, t.clientSide), atMs: round3(ev[i].ms), frames: [], messages: [] };
+    out.push(f);
+    for (; i < ev.length && ev[i].side === side; i++) {
+      const e = ev[i];
+      const name = label(e);
+      if (COUNTED.has(name)) {
+        // A run of the same counted event is one message: `Enc×3`.
+        let n = 1;
+        while (i + n < ev.length && ev[i + n].side === side && ev[i + n].name === name) {
+          if (f.frames[f.frames.length - 1] !== ev[i + n - 1].frame) f.frames.push(ev[i + n - 1].frame);
+          n++;
+        }
+        f.messages.push(n > 1 ? `${name}×${n}` : name);
+        i += n - 1;
+      } else f.messages.push(name);
+      if (f.frames[f.frames.length - 1] !== ev[i].frame) f.frames.push(ev[i].frame);
     }
-    const name = label(e);
-    if (COUNTED.has(name) && name === lastName) {
-      count++;
-    } else {
-      close();
-      cur.messages.push(name);
-      lastName = name;
-      count = 1;
-    }
-    if (cur.frames[cur.frames.length - 1] !== e.frame) cur.frames.push(e.frame);
   }
-  close();
   return out;
 }
 
@@ -117,7 +112,8 @@ export function buildResult(
   const cs: Side = t.clientSide ?? 0;
   const ss: Side = cs === 0 ? 1 : 0;
   const ch = t.clientHellos.length > 0 ? t.clientHellos[t.clientHellos.length - 1] : null;
-  const sh = [...t.serverHellos].reverse().find((s) => !s.helloRetry) ?? null;
+  let sh: ServerHello | null = null;
+  for (let i = t.serverHellos.length - 1; i >= 0 && sh === null; i--) if (!t.serverHellos[i].helloRetry) sh = t.serverHellos[i];
   const fl = flights(t);
   const alert = t.alerts.find((a) => a.level === 2) ?? t.alerts[0] ?? null;
   const tls = t.clientHellos.length > 0 || t.serverHellos.length > 0 || conn.tlsRecords > 0;

@@ -1,6 +1,5 @@
 import { availableParallelism } from 'node:os';
 import { readCapture, sourceSize } from '../capture/open.js';
-import { readCaptureInThread } from '../capture/threaded.js';
 import type { CaptureInfo } from '../capture/types.js';
 import { isoTime } from './result.js';
 import { Analyzer } from './analyzer.js';
@@ -94,7 +93,8 @@ export async function readOneFile(
   const unsupportedBefore = analyzer.stats.unsupportedLink;
   let live: CaptureInfo | null = null;
   analyzer.startFile(name, () => live !== null && live.interfaces.some((i) => i.subMicrosecond === true));
-  const result = await (threaded ? readCaptureInThread : readCapture)(path, (f) => analyzer.frame(f), {
+  const read = threaded ? (await import('../capture/threaded.js')).readCaptureInThread : readCapture;
+  const result = await read(path, (f) => analyzer.frame(f), {
     onStart: (info) => (live = info),
     onProgress: onProgress ? (n) => onProgress(n, total) : undefined,
   });
