@@ -71,4 +71,42 @@ describe('FlowTable', () => {
     expect(t.size).toBe(0);
     expect([...t.values()]).toEqual([]);
   });
+
+  it('stays right through connection churn: ended flows are gone, live ones found, eviction goes oldest first', () => {
+    const t = new FlowTable<number>();
+    const at = (i: number) => pkt([10, (i >> 16) & 255, (i >> 8) & 255, i & 255], 1024 + (i % 50), [192, 0, 2, 1], 443);
+    const keys = new Map<number, ReturnType<typeof t.insertProbed>>();
+    // 300 flows open at a time, 40,000 opened and ended in turn: the maps are rebuilt many times.
+    for (let i = 0; i < 40000; i++) {
+      expect(t.probe(at(i))).toBeUndefined();
+      keys.set(i, t.insertProbed(i));
+      if (i >= 300) {
+        t.delete(keys.get(i - 300)!);
+        keys.delete(i - 300);
+      }
+      if (i % 997 === 0) {
+        expect(t.probe(at(i - 299 < 0 ? 0 : i - 299))).toBe(i - 299 < 0 ? 0 : i - 299);
+        if (i >= 300) expect(t.probe(at(i - 300))).toBeUndefined();
+      }
+    }
+    expect(t.size).toBe(300);
+    expect([...t.values()].sort((a, b) => a - b)).toEqual([...keys.keys()]);
+    // Evicting one after another (a full table of closed flows) walks the oldest first and ends empty.
+    const evicted: number[] = [];
+    while (t.size > 0) {
+      const k = t.anyKey()!;
+      const p = newPacket();
+      p.ipVersion = 4;
+      p.data = Uint8Array.from([0, k.lo >>> 24, (k.lo >>> 16) & 255, (k.lo >>> 8) & 255, k.lo & 255, k.hi >>> 24, (k.hi >>> 16) & 255, (k.hi >>> 8) & 255, k.hi & 255]);
+      p.srcOffset = 1;
+      p.dstOffset = 5;
+      p.srcPort = Math.floor(k.ports / 65536);
+      p.dstPort = k.ports % 65536;
+      evicted.push(t.probe(p)!);
+      t.delete(k);
+    }
+    expect(evicted).toEqual([...keys.keys()]);
+    expect(t.anyKey()).toBeNull();
+    expect([...t.values()]).toEqual([]);
+  });
 });
