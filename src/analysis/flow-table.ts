@@ -56,8 +56,9 @@ const MIN_REBUILD = 256;
  * A hash whose last flow ends is set to null, not deleted from its Map: with a Map.delete per
  * ended connection, V8 (Node 20) kept the deleted connections alive through young-generation
  * collections, so nearly every connection was copied and promoted to the old generation
- * (137 MB promoted on the 200 MiB handshake benchmark, against 19 MB with null entries). The
- * maps are rebuilt without their null entries once those outnumber the live ones.
+ * (137 MB promoted on the 200 MiB handshake benchmark, against 20 MB with null entries;
+ * bench/map-delete-promotion.mjs shows it alone). The maps are rebuilt without their null entries
+ * once those outnumber the live ones.
  */
 export class FlowTable<V> {
   private v4 = new Map<number, Slot<V> | null>();
