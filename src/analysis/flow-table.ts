@@ -54,8 +54,8 @@ const MIN_REBUILD = 256;
  * and are told apart by the full tuple.
  *
  * A hash whose last flow ends is set to null, not deleted from its Map: with a Map.delete per
- * ended connection, V8 (Node 20) kept the deleted connections alive through young-generation
- * collections, so nearly every connection was copied and promoted to the old generation
+ * ended connection, V8 (Node 20) did not collect the ended connections young; they were copied by
+ * the young-generation collections and promoted to the old generation
  * (137 MB promoted on the 200 MiB handshake benchmark, against 20 MB with null entries;
  * bench/map-delete-promotion.mjs shows it alone). The maps are rebuilt without their null entries
  * once those outnumber the live ones.
