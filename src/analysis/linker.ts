@@ -59,6 +59,13 @@ export class IssuedRegistry {
     map.set(key, rec);
   }
 
+  /** As issue(), but a record with a lower connection id replaces the one kept. */
+  issueEarliest(kind: IssueKind, key: string, rec: IssueRecord): void {
+    const kept = this.maps[kind].get(key);
+    if (kept === undefined) this.issue(kind, key, rec);
+    else if (rec.conn < kept.conn) this.maps[kind].set(key, rec);
+  }
+
   /** Entries remembered of a kind. */
   size(kind: IssueKind): number {
     return this.maps[kind].size;

@@ -6,9 +6,20 @@ import type { FileJob, WorkerMessage } from './worker.js';
 
 type Done = Extract<WorkerMessage, { type: 'done' }>;
 
+/**
+ * A connection's `start` (isoTime) in seconds, to its full precision: Date.parse keeps
+ * milliseconds only, which moved ages computed across files by up to a millisecond.
+ */
+function startSeconds(start: string): number {
+  const m = /^(.*T\d\d:\d\d:\d\d)(\.\d+)?Z$/.exec(start);
+  if (m) return Date.parse(`${m[1]}Z`) / 1000 + (m[2] ? Number(m[2]) : 0);
+  const e = /^epoch\+(-?[\d.e+]+)s$/.exec(start);
+  return e ? Number(e[1]) : Date.parse(start) / 1000;
+}
+
 /** Capture time (seconds) of the first flight from `from` that carries `message`. */
 function messageTime(c: ConnectionResult, message: string): number {
-  const start = Date.parse(c.start) / 1000;
+  const start = startSeconds(c.start);
   const f = c.flights.find((x) => x.messages.includes(message));
   return start + (f ? f.atMs / 1000 : 0);
 }
@@ -20,7 +31,13 @@ function messageTime(c: ConnectionResult, message: string): number {
 class CrossFileLinker {
   private readonly reg = new IssuedRegistry();
 
-  link(c: ConnectionResult): void {
+  /**
+   * Links `c` to what an earlier file issued (connection ids up to `lastEarlierId`), then
+   * remembers what `c` issued. Connections of a file come in the order they ended: where two
+   * issued the same key, the one with the lower id (the one that started first) is kept.
+   */
+  link(c: ConnectionResult, lastEarlierId: number): void {
+    if (c.origin !== null && c.origin.connection > lastEarlierId) this.relink(c, c.origin, lastEarlierId);
     if (c.origin === null && c.offered && c.offered.length > 0) {
       const tries: [ 'ticket' | 'session-id' | 'psk', string | null][] = [
         ['ticket', c.offered.includes('ticket') ? (c.ticketOffered?.hash ?? null) : null],
@@ -30,7 +47,7 @@ class CrossFileLinker {
       for (const [via, key] of tries) {
         if (!key) continue;
         const rec = this.reg.get(via, key);
-        if (!rec) continue;
+        if (!rec || rec.conn > lastEarlierId) continue;
         c.origin = {
           via,
           connection: rec.conn,
@@ -47,10 +64,12 @@ class CrossFileLinker {
           c.ambiguous = false;
           c.evidence = c.evidence.map((e) => (e.startsWith('both a ticket and a session ID were offered') ? said : e));
         }
-        const kindVia = c.kind === 'resumed-ticket' ? 'ticket' : c.kind === 'resumed-session-id' ? 'session-id' : c.kind === 'resumed-psk' ? 'psk' : null;
+        const kindVia = c.kind === 'resumed-ticket' ? 'ticket' : c.kind === 'resumed-session-id' ? 'session-id' : null;
+        // A PSK's origin is the first connection that offered it, not an issuer: no resumedFrom,
+        // as in a sequential run.
         if (kindVia === via && c.resumedFrom === null) {
           c.resumedFrom = rec.conn;
-          if (via !== 'psk' && !c.evidence.includes(said)) c.evidence.push(said);
+          if (!c.evidence.includes(said)) c.evidence.push(said);
         }
         break;
       }
@@ -63,76 +82,144 @@ class CrossFileLinker {
       time,
       lifetimeHint,
     });
-    for (const t of c.tickets) this.reg.issue('ticket', t.hash, rec(messageTime(c, 'NST'), t.lifetimeHint));
-    if (c.sessionId.server && c.version !== 'TLS1.3') this.reg.issue('session-id', c.sessionId.server, rec(messageTime(c, 'SH'), null));
-    for (const h of c.psk?.identityHashes.slice(0, 1) ?? []) this.reg.issue('psk', h, rec(messageTime(c, 'CH'), null));
+    for (const t of c.tickets) this.reg.issueEarliest('ticket', t.hash, rec(messageTime(c, 'NST'), t.lifetimeHint));
+    if (c.sessionId.server && c.version !== 'TLS1.3') this.reg.issueEarliest('session-id', c.sessionId.server, rec(messageTime(c, 'SH'), null));
+    for (const h of c.psk?.identityHashes.slice(0, 1) ?? []) this.reg.issueEarliest('psk', h, rec(messageTime(c, 'CH'), null));
+  }
+
+  /**
+   * The worker linked `c` to a connection of its own file; an earlier file may have issued the
+   * same key first, and a sequential run, whose first issuer wins across files, names that one.
+   */
+  private relink(c: ConnectionResult, o: NonNullable<ConnectionResult['origin']>, lastEarlierId: number): void {
+    const key = o.via === 'ticket' ? c.ticketOffered?.hash : o.via === 'session-id' ? c.sessionId.client : c.psk?.identityHashes[0];
+    const rec = key ? this.reg.get(o.via, key) : null;
+    if (!rec || rec.conn > lastEarlierId) return;
+    const was = o.connection;
+    c.origin = {
+      via: o.via,
+      connection: rec.conn,
+      server: { ip: rec.serverIp, port: rec.serverPort },
+      sni: rec.sni,
+      ageS: Math.round((messageTime(c, 'CH') - rec.time) * 1000) / 1000,
+      lifetimeHint: rec.lifetimeHint,
+      sameServer: rec.serverIp === c.server.ip && rec.serverPort === c.server.port,
+    };
+    if (c.resumedFrom === was) c.resumedFrom = rec.conn;
+    c.evidence = c.evidence.map((e) =>
+      (e.startsWith('ticket was issued by') || e.startsWith('session ID was issued by')) && e.endsWith(`connection #${was}`)
+        ? `${e.slice(0, e.length - String(was).length)}${rec.conn}`
+        : e,
+    );
   }
 }
 
-/** Analyzes files in a pool of worker threads and merges the results in file order. */
+/** Connection results per message from a worker. */
+const BATCH = 500;
+/** Batches a worker may have on their way before it waits for the main thread to merge them. */
+const CREDITS = 4;
+
+function envCount(name: string, fallback: number): number {
+  const v = Number(process.env[name]);
+  return Number.isInteger(v) && v >= 1 ? v : fallback;
+}
+
+/**
+ * Analyzes files in a pool of worker threads and merges the results in file order. Workers send
+ * their results in batches as connections end, and the main thread merges the batches of the
+ * file whose turn it is; a worker that runs ahead (on a later file) stops after a few batches
+ * until its file's turn comes, so memory stays bounded however many connections the files hold.
+ */
 export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunOptions, collector: Collector): Promise<Report> {
-  const results: (Done | undefined)[] = new Array(paths.length);
-  const waiters: ((d: Done) => void)[] = [];
-  const ready = paths.map((_, i) => new Promise<Done>((res) => (waiters[i] = res)));
-  let next = 0;
-  let failure: Error | null = null;
-  const workers: Worker[] = [];
-  const start = (w: Worker) => {
-    if (next >= paths.length) {
-      void w.terminate();
-      return;
-    }
-    const job: FileJob = { index: next, path: paths[next] };
-    next++;
-    w.postMessage(job);
-  };
-  const failAll = (err: Error) => {
-    failure = err;
-    for (let i = 0; i < paths.length; i++) if (!results[i]) waiters[i]({ type: 'done', index: i } as Done);
-  };
-  for (let k = 0; k < Math.min(jobs, paths.length); k++) {
-    const w = new Worker(new URL('./worker.js', import.meta.url));
-    workers.push(w);
-    w.on('message', (m: WorkerMessage) => {
-      if (m.type === 'progress') {
-        opts.onProgress?.(paths[m.index], m.bytes, m.total);
-      } else if (m.type === 'done') {
-        results[m.index] = m;
-        waiters[m.index](m);
-        start(w);
-      } else {
-        failAll(new Error(`worker failed on ${paths[m.index]}: ${m.message}`));
-      }
-    });
-    w.on('error', (err) => failAll(err));
-    start(w);
-  }
+  const batch = envCount('TLSFLIGHT_WORKER_BATCH', BATCH);
+  const credits = envCount('TLSFLIGHT_WORKER_CREDITS', CREDITS);
   const captures: CaptureSummary[] = [];
   const stats: PacketStats = { tcp: 0, udp: 0, otherIp: 0, notIp: 0, ipFragments: 0, malformed: 0, truncated: 0, unsupportedLink: 0, afterClose: 0 };
   const unsupported = new Set<number>();
   const linker = new CrossFileLinker();
+  /** Batches of files whose turn has not come, with the credit to give back once merged. */
+  const queued: { connections: ConnectionResult[]; credit: Int32Array }[][] = paths.map(() => []);
+  const done: (Done | undefined)[] = new Array(paths.length);
+  let current = 0;
   let offset = 0;
-  try {
-    for (let i = 0; i < paths.length; i++) {
-      const d = await ready[i];
-      if (failure) throw failure;
+  let next = 0;
+  const workers: Worker[] = [];
+  let settle!: (err: Error | null) => void;
+  const finished = new Promise<Error | null>((res) => (settle = res));
+
+  const merge = (conns: ConnectionResult[]) => {
+    // Ids continue from the previous file, as in a sequential run.
+    for (const c of conns) {
+      c.id += offset;
+      if (c.resumedFrom !== null) c.resumedFrom += offset;
+      if (c.origin) c.origin.connection += offset;
+      if (offset > 0) c.evidence = c.evidence.map((e) => e.replace(/connection #(\d+)/g, (_, n: string) => `connection #${Number(n) + offset}`));
+    }
+    for (const c of [...conns].sort((a, b) => a.id - b.id)) linker.link(c, offset);
+    for (const c of conns) collector.add(c);
+  };
+  const giveBack = (credit: Int32Array) => {
+    Atomics.add(credit, 0, 1);
+    Atomics.notify(credit, 0);
+  };
+  const advance = () => {
+    while (current < paths.length) {
+      for (const q of queued[current]) {
+        merge(q.connections);
+        giveBack(q.credit);
+      }
+      queued[current] = [];
+      const d = done[current];
+      if (!d) return;
+      merge(d.connections);
       captures.push(d.capture);
       for (const k of Object.keys(stats) as (keyof PacketStats)[]) stats[k] += d.stats[k];
       for (const t of d.unsupported) unsupported.add(t);
-      // Ids continue from the previous file, as in a sequential run.
-      const conns = d.connections;
-      for (const c of conns) {
-        c.id += offset;
-        if (c.resumedFrom !== null) c.resumedFrom += offset;
-        if (c.origin) c.origin.connection += offset;
-        if (offset > 0) c.evidence = c.evidence.map((e) => e.replace(/connection #(\d+)/g, (_, n: string) => `connection #${Number(n) + offset}`));
-      }
-      const inOrder = [...conns].sort((a, b) => a.id - b.id);
-      for (const c of inOrder) linker.link(c);
-      for (const c of conns) collector.add(c);
       offset += d.count;
-      results[i] = undefined;
+      done[current] = undefined;
+      current++;
     }
+    settle(null);
+  };
+  const start = (w: Worker, credit: SharedArrayBuffer) => {
+    if (next >= paths.length) return;
+    const job: FileJob = { index: next, path: paths[next], batch, credit };
+    next++;
+    w.postMessage(job);
+  };
+
+  for (let k = 0; k < Math.min(jobs, paths.length); k++) {
+    const w = new Worker(new URL('./worker.js', import.meta.url));
+    const shared = new SharedArrayBuffer(4);
+    const credit = new Int32Array(shared);
+    credit[0] = credits;
+    workers.push(w);
+    w.on('message', (m: WorkerMessage) => {
+      try {
+        if (m.type === 'progress') {
+          opts.onProgress?.(paths[m.index], m.bytes, m.total);
+        } else if (m.type === 'batch') {
+          if (m.index === current) {
+            merge(m.connections);
+            giveBack(credit);
+          } else queued[m.index].push({ connections: m.connections, credit });
+        } else if (m.type === 'done') {
+          done[m.index] = m;
+          start(w, shared);
+          if (m.index === current) advance();
+        } else {
+          settle(new Error(`worker failed on ${paths[m.index]}: ${m.message}`));
+        }
+      } catch (err) {
+        settle(err as Error);
+      }
+    });
+    w.on('error', (err) => settle(err));
+    start(w, shared);
+  }
+  try {
+    const failure = await finished;
+    if (failure) throw failure;
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
