@@ -7,7 +7,7 @@ import { analyzeCaptures } from './analysis/run.js';
 import type { ConnectionResult, Report } from './report/model.js';
 import type { HandshakeTimes } from './report/diff.js';
 import type { ChartConnection } from './report/html.js';
-import { CONNECTION_INDENT, jsonPieces, renderJsonlSummary } from './report/json.js';
+import { CONNECTION_INDENT, connectionJsonPieces, jsonPieces, renderJsonlSummary } from './report/json.js';
 import { LineSpool } from './report/spool.js';
 import { Progress } from './progress.js';
 import { TOOL_VERSION } from './version.js';
@@ -184,9 +184,9 @@ async function runAnalyze(captures: string[], a: CommonArgs, expectations: Expec
       captures,
       a,
       spool
-        ? (c) => spool.add(c.id, JSON.stringify(c))
+        ? (c) => spool.add(c.id, ...connectionJsonPieces(c))
         : jsonl
-          ? (c) => jsonl.add(JSON.stringify(c))
+          ? (c) => jsonl.add(...connectionJsonPieces(c))
           : charts
             ? (c) => charts.push(chartConnection!(c))
             : undefined,
@@ -208,13 +208,16 @@ class Batcher {
 
   constructor(private readonly out: Out) {}
 
-  add(line: string): void {
-    const max = line.length * 3 + 1;
+  /** Adds a line, given as one string or as pieces written one after the other. */
+  add(line: string, more1 = '', more2 = ''): void {
+    const max = (line.length + more1.length + more2.length) * 3 + 1;
     if (this.block.length - this.used < max) {
       this.flush();
       if (max > this.block.length) this.block = Buffer.allocUnsafe(max);
     }
     this.used += this.block.write(line, this.used, 'utf8');
+    if (more1.length > 0) this.used += this.block.write(more1, this.used, 'utf8');
+    if (more2.length > 0) this.used += this.block.write(more2, this.used, 'utf8');
     this.block[this.used++] = 0x0a;
   }
 

@@ -10,6 +10,31 @@ export function renderJson(r: Report): string {
 /** Indentation of a connection's line inside the document. */
 export const CONNECTION_INDENT = '    ';
 
+const SUMMARY_KEY = '"flightSummary":';
+const EMPTY_SUMMARY = '"flightSummary":""';
+
+/**
+ * A connection's compact JSON as three pieces that, written one after the other, are
+ * JSON.stringify(c). The flight summary's '▸' is the only character beyond Latin-1 in most
+ * connections, and it alone made V8 build every line as a two-byte string: twice the memory and
+ * a slower UTF-8 encoding (18 % of all allocation on the handshake benchmark). Stringified with
+ * an empty summary, the line stays one-byte and the summary goes in as a small piece of its own.
+ */
+export function connectionJsonPieces(c: ConnectionResult): [string, string, string] {
+  const summary = c.flightSummary;
+  c.flightSummary = '';
+  let line: string;
+  try {
+    line = JSON.stringify(c);
+  } finally {
+    c.flightSummary = summary;
+  }
+  // Found exactly: in JSON only a key is followed by ':', and a quote inside a value is escaped.
+  const at = line.lastIndexOf(EMPTY_SUMMARY);
+  if (at < 0) return [JSON.stringify(c), '', ''];
+  return [line.slice(0, at + SUMMARY_KEY.length), JSON.stringify(summary), line.slice(at + EMPTY_SUMMARY.length)];
+}
+
 /** One connection as the JSON document prints it: compact, on one indented line. */
 export function jsonConnectionLine(c: ConnectionResult): string {
   return CONNECTION_INDENT + JSON.stringify(c);

@@ -50,16 +50,20 @@ export class LineSpool {
     return this.fd >= 0;
   }
 
-  add(id: number, line: string): void {
+  /** Adds a line, given as one string or as pieces written one after the other. */
+  add(id: number, line: string, more1 = '', more2 = ''): void {
     if (this.count === this.ids.length) this.grow();
     // A line larger than the free space starts a new block, sized for it when it alone is bigger.
-    const max = (this.prefix.length + line.length) * 3;
+    const max = (this.prefix.length + line.length + more1.length + more2.length) * 3;
     if (this.block.length - this.used < max) {
       this.sealBlock();
       if (max > this.block.length) this.block = Buffer.allocUnsafe(max);
     }
-    const p = this.prefix.length > 0 ? this.block.write(this.prefix, this.used, 'utf8') : 0;
-    const n = p + this.block.write(line, this.used + p, 'utf8');
+    const b = this.block;
+    let n = this.prefix.length > 0 ? b.write(this.prefix, this.used, 'utf8') : 0;
+    n += b.write(line, this.used + n, 'utf8');
+    if (more1.length > 0) n += b.write(more1, this.used + n, 'utf8');
+    if (more2.length > 0) n += b.write(more2, this.used + n, 'utf8');
     this.ids[this.count] = id;
     this.offsets[this.count] = this.size;
     this.lengths[this.count] = n;
