@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
-import type { CaptureSummary, ConnectionResult, PacketStats, Report } from '../report/model.js';
-import { IssuedRegistry } from './linker.js';
+import type { CaptureSummary, ConnectionResult, OriginJson, PacketStats, Report } from '../report/model.js';
+import { IssuedRegistry, type IssueRecord } from './linker.js';
 import type { Collector, RunOptions } from './run.js';
 import type { FileJob, WorkerMessage } from './worker.js';
 
@@ -24,9 +24,23 @@ function messageTime(c: ConnectionResult, message: string): number {
   return start + (f ? f.atMs / 1000 : 0);
 }
 
+/** `c`'s origin in an earlier file's connection, from what the registry kept of it. */
+function originFrom(c: ConnectionResult, via: OriginJson['via'], rec: IssueRecord): OriginJson {
+  return {
+    via,
+    connection: rec.conn,
+    server: { ip: rec.serverIp, port: rec.serverPort },
+    sni: rec.sni,
+    ageS: Math.round((messageTime(c, 'CH') - rec.time) * 1000) / 1000,
+    lifetimeHint: rec.lifetimeHint,
+    sameServer: rec.serverIp === c.server.ip && rec.serverPort === c.server.port,
+  };
+}
+
 /**
  * Cross-file links: inside a file the worker linked offers to their origins; an offer whose origin
- * is in an earlier file is linked here, from what earlier files' connections issued.
+ * is in an earlier file is linked here, from what earlier files' connections issued, and so is one
+ * the worker linked inside its file when an earlier file had issued the same key first.
  */
 class CrossFileLinker {
   private readonly reg = new IssuedRegistry();
@@ -48,15 +62,7 @@ class CrossFileLinker {
         if (!key) continue;
         const rec = this.reg.get(via, key);
         if (!rec || rec.conn > lastEarlierId) continue;
-        c.origin = {
-          via,
-          connection: rec.conn,
-          server: { ip: rec.serverIp, port: rec.serverPort },
-          sni: rec.sni,
-          ageS: Math.round((messageTime(c, 'CH') - rec.time) * 1000) / 1000,
-          lifetimeHint: rec.lifetimeHint,
-          sameServer: rec.serverIp === c.server.ip && rec.serverPort === c.server.port,
-        };
+        c.origin = originFrom(c, via, rec);
         const said = via === 'ticket' ? `ticket was issued by NewSessionTicket in connection #${rec.conn}` : `session ID was issued by the ServerHello of connection #${rec.conn}`;
         if (c.ambiguous && via !== 'psk') {
           // Both a ticket and a session ID were offered: the earlier file says which was issued.
@@ -96,15 +102,7 @@ class CrossFileLinker {
     const rec = key ? this.reg.get(o.via, key) : null;
     if (!rec || rec.conn > lastEarlierId) return;
     const was = o.connection;
-    c.origin = {
-      via: o.via,
-      connection: rec.conn,
-      server: { ip: rec.serverIp, port: rec.serverPort },
-      sni: rec.sni,
-      ageS: Math.round((messageTime(c, 'CH') - rec.time) * 1000) / 1000,
-      lifetimeHint: rec.lifetimeHint,
-      sameServer: rec.serverIp === c.server.ip && rec.serverPort === c.server.port,
-    };
+    c.origin = originFrom(c, o.via, rec);
     if (c.resumedFrom === was) c.resumedFrom = rec.conn;
     c.evidence = c.evidence.map((e) =>
       (e.startsWith('ticket was issued by') || e.startsWith('session ID was issued by')) && e.endsWith(`connection #${was}`)
