@@ -180,7 +180,11 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
     settle(null);
   };
   const start = (w: Worker, credit: SharedArrayBuffer) => {
-    if (next >= paths.length) return;
+    if (next >= paths.length) {
+      // Its last file is done (the 'done' message came after all its batches): nothing is lost.
+      void w.terminate();
+      return;
+    }
     const job: FileJob = { index: next, path: paths[next], batch, credit };
     next++;
     w.postMessage(job);
