@@ -8,7 +8,7 @@ import type { ConnectionResult, Report } from './report/model.js';
 import type { HandshakeTimes } from './report/diff.js';
 import type { ChartConnection } from './report/html.js';
 import { CONNECTION_INDENT, connectionJsonPieces, jsonPieces, renderJsonlSummary } from './report/json.js';
-import { LineSpool } from './report/spool.js';
+import { LineSpool, writePieces } from './report/spool.js';
 import { Progress } from './progress.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -215,9 +215,7 @@ class Batcher {
       this.flush();
       if (max > this.block.length) this.block = Buffer.allocUnsafe(max);
     }
-    this.used += this.block.write(line, this.used, 'utf8');
-    if (more1.length > 0) this.used += this.block.write(more1, this.used, 'utf8');
-    if (more2.length > 0) this.used += this.block.write(more2, this.used, 'utf8');
+    this.used += writePieces(this.block, this.used, line, more1, more2);
     this.block[this.used++] = 0x0a;
   }
 

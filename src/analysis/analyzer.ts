@@ -1,5 +1,5 @@
 import { decodePacket, isSupportedLinkType } from '../net/decode.js';
-import { formatIp, newPacket, TcpFlag, type Packet } from '../net/types.js';
+import { formatIp, newPacket, sourceAddress, TcpFlag, u32, type Packet } from '../net/types.js';
 import { ReassemblyBudget } from '../net/tcp-stream.js';
 import type { Frame } from '../capture/types.js';
 import type { ConnectionResult, PacketStats } from '../report/model.js';
@@ -182,7 +182,7 @@ const MAX_V4_TEXT = 65_536;
 function endpoint(p: Packet, at: number, port: number): Endpoint {
   const d = p.data;
   if (p.ipVersion === 4) {
-    const v4 = ((d[at] << 24) | (d[at + 1] << 16) | (d[at + 2] << 8) | d[at + 3]) >>> 0;
+    const v4 = u32(d, at);
     let ip = v4Text.get(v4);
     if (ip === undefined) {
       if (v4Text.size >= MAX_V4_TEXT) v4Text.clear();
@@ -198,8 +198,6 @@ function endpoint(p: Packet, at: number, port: number): Endpoint {
 function sideOf(conn: Connection, p: Packet): Side {
   const [a, b] = conn.sides;
   if (a.port !== b.port) return a.port === p.srcPort ? 0 : 1;
-  const d = p.data;
-  const at = p.srcOffset;
-  if (a.v4 >= 0) return a.v4 === ((d[at] << 24) | (d[at + 1] << 16) | (d[at + 2] << 8) | d[at + 3]) >>> 0 ? 0 : 1;
-  return a.ip === formatIp(d.subarray(at, at + 16)) ? 0 : 1;
+  if (a.v4 >= 0) return a.v4 === u32(p.data, p.srcOffset) ? 0 : 1;
+  return a.ip === formatIp(sourceAddress(p)) ? 0 : 1;
 }

@@ -1,4 +1,4 @@
-import type { Packet } from '../net/types.js';
+import { u32, type Packet } from '../net/types.js';
 
 /** A connection's 4-tuple in canonical order (lower endpoint first), as the table stores it. */
 export interface FlowKey {
@@ -18,10 +18,6 @@ interface Slot<V> {
   key: FlowKey;
   value: V;
   next: Slot<V> | null;
-}
-
-function u32(a: Uint8Array, at: number): number {
-  return ((a[at] << 24) | (a[at + 1] << 16) | (a[at + 2] << 8) | a[at + 3]) >>> 0;
 }
 
 /** Compares 16-byte addresses at two offsets of `d`: negative, 0 or positive. */
@@ -61,11 +57,10 @@ const MIN_REBUILD = 256;
  * once those outnumber the live ones.
  */
 export class FlowTable<V> {
-  private v4 = new Map<number, Slot<V> | null>();
-  private v6 = new Map<number, Slot<V> | null>();
-  /** Null entries in v4 and v6. */
-  private empty4 = 0;
-  private empty6 = 0;
+  /** Hash → chain of flows: IPv4 flows in [0], IPv6 flows in [1]. */
+  private readonly maps = [new Map<number, Slot<V> | null>(), new Map<number, Slot<V> | null>()];
+  /** Entries set to null in each map. */
+  private readonly emptied = [0, 0];
   /** Where anyKey() goes on from, so evicting one entry after another does not rescan the front. */
   private cursor: Iterator<Slot<V> | null> | null = null;
   private count = 0;
@@ -98,7 +93,7 @@ export class FlowTable<V> {
       h = Math.imul(h ^ this.pHi ^ (h >>> 13), 0xc2b2ae35);
       h = Math.imul(h ^ this.pPorts ^ (h >>> 16), 0x27d4eb2f);
       this.pHash = (h ^ (h >>> 15)) | 0;
-      for (let slot: Slot<V> | null = this.v4.get(this.pHash) ?? null; slot; slot = slot.next) {
+      for (let slot: Slot<V> | null = this.maps[0].get(this.pHash) ?? null; slot; slot = slot.next) {
         const k = slot.key;
         if (k.lo === this.pLo && k.hi === this.pHi && k.ports === this.pPorts) return slot.value;
       }
@@ -118,7 +113,7 @@ export class FlowTable<V> {
     for (let i = 0; i < 16; i += 4) h = mix(h, u32(d, this.pLoOff + i));
     for (let i = 0; i < 16; i += 4) h = mix(h, u32(d, this.pHiOff + i));
     this.pHash = finish(mix(h, this.pPorts));
-    for (let slot: Slot<V> | null = this.v6.get(this.pHash) ?? null; slot; slot = slot.next) {
+    for (let slot: Slot<V> | null = this.maps[1].get(this.pHash) ?? null; slot; slot = slot.next) {
       const k = slot.key;
       if (k.ports === this.pPorts && this.sameV6(k.v6!)) return slot.value;
     }
@@ -154,20 +149,17 @@ export class FlowTable<V> {
 
   /** Adds `value` under a key taken from this or another table (which must not hold it yet). */
   insertKey(key: FlowKey, value: V): void {
-    const v6 = key.v6 !== null;
-    const map = v6 ? this.v6 : this.v4;
+    const f = key.v6 === null ? 0 : 1;
+    const map = this.maps[f];
     const head = map.get(key.hash);
-    if (head === null) {
-      if (v6) this.empty6--;
-      else this.empty4--;
-    }
+    if (head === null) this.emptied[f]--;
     map.set(key.hash, { key, value, next: head ?? null });
     this.count++;
   }
 
   delete(key: FlowKey): void {
-    const v6 = key.v6 !== null;
-    const map = v6 ? this.v6 : this.v4;
+    const f = key.v6 === null ? 0 : 1;
+    const map = this.maps[f];
     let prev: Slot<V> | null = null;
     for (let slot = map.get(key.hash) ?? null; slot; prev = slot, slot = slot.next) {
       if (slot.key !== key && !sameKey(slot.key, key)) continue;
@@ -175,8 +167,8 @@ export class FlowTable<V> {
       else if (slot.next) map.set(key.hash, slot.next);
       else {
         map.set(key.hash, null);
-        const empty = v6 ? ++this.empty6 : ++this.empty4;
-        if (empty >= MIN_REBUILD && empty > map.size - empty) this.rebuild(v6);
+        const emptied = ++this.emptied[f];
+        if (emptied >= MIN_REBUILD && emptied > map.size - emptied) this.rebuild(f);
       }
       this.count--;
       return;
@@ -184,16 +176,11 @@ export class FlowTable<V> {
   }
 
   /** Replaces a map by one without its null entries. */
-  private rebuild(v6: boolean): void {
+  private rebuild(f: number): void {
     const fresh = new Map<number, Slot<V> | null>();
-    for (const [hash, slot] of v6 ? this.v6 : this.v4) if (slot !== null) fresh.set(hash, slot);
-    if (v6) {
-      this.v6 = fresh;
-      this.empty6 = 0;
-    } else {
-      this.v4 = fresh;
-      this.empty4 = 0;
-    }
+    for (const [hash, slot] of this.maps[f]) if (slot !== null) fresh.set(hash, slot);
+    this.maps[f] = fresh;
+    this.emptied[f] = 0;
     this.cursor = null;
   }
 
@@ -209,13 +196,14 @@ export class FlowTable<V> {
     return null;
   }
 
+  /** Chain heads, IPv6 flows first. */
   private *heads(): Generator<Slot<V> | null> {
-    yield* this.v6.values();
-    yield* this.v4.values();
+    yield* this.maps[1].values();
+    yield* this.maps[0].values();
   }
 
   *values(): IterableIterator<V> {
-    for (const map of [this.v6, this.v4]) {
+    for (const map of [this.maps[1], this.maps[0]]) {
       for (const slot of map.values()) {
         for (let s: Slot<V> | null = slot; s; s = s.next) yield s.value;
       }
@@ -223,10 +211,8 @@ export class FlowTable<V> {
   }
 
   clear(): void {
-    this.v4.clear();
-    this.v6.clear();
-    this.empty4 = 0;
-    this.empty6 = 0;
+    for (const map of this.maps) map.clear();
+    this.emptied.fill(0);
     this.cursor = null;
     this.count = 0;
   }

@@ -24,6 +24,14 @@ function messageTime(c: ConnectionResult, message: string): number {
   return start + (f ? f.atMs / 1000 : 0);
 }
 
+/** What a client can offer to resume, in the order an origin is looked for. */
+const VIAS = ['ticket', 'session-id', 'psk'] as const;
+
+/** The key of what `c`'s ClientHello offered by `via`, as the registry knows it. */
+function offeredKey(c: ConnectionResult, via: OriginJson['via']): string | null {
+  return (via === 'ticket' ? c.ticketOffered?.hash : via === 'session-id' ? c.sessionId.client : c.psk?.identityHashes[0]) ?? null;
+}
+
 /** `c`'s origin in an earlier file's connection, from what the registry kept of it. */
 function originFrom(c: ConnectionResult, via: OriginJson['via'], rec: IssueRecord): OriginJson {
   return {
@@ -53,12 +61,8 @@ class CrossFileLinker {
   link(c: ConnectionResult, lastEarlierId: number): void {
     if (c.origin !== null && c.origin.connection > lastEarlierId) this.relink(c, c.origin, lastEarlierId);
     if (c.origin === null && c.offered && c.offered.length > 0) {
-      const tries: [ 'ticket' | 'session-id' | 'psk', string | null][] = [
-        ['ticket', c.offered.includes('ticket') ? (c.ticketOffered?.hash ?? null) : null],
-        ['session-id', c.offered.includes('session-id') ? c.sessionId.client : null],
-        ['psk', c.offered.includes('psk') ? (c.psk?.identityHashes[0] ?? null) : null],
-      ];
-      for (const [via, key] of tries) {
+      for (const via of VIAS) {
+        const key = c.offered.includes(via) ? offeredKey(c, via) : null;
         if (!key) continue;
         const rec = this.reg.get(via, key);
         if (!rec || rec.conn > lastEarlierId) continue;
@@ -98,7 +102,7 @@ class CrossFileLinker {
    * same key first, and a sequential run, whose first issuer wins across files, names that one.
    */
   private relink(c: ConnectionResult, o: NonNullable<ConnectionResult['origin']>, lastEarlierId: number): void {
-    const key = o.via === 'ticket' ? c.ticketOffered?.hash : o.via === 'session-id' ? c.sessionId.client : c.psk?.identityHashes[0];
+    const key = offeredKey(c, o.via);
     const rec = key ? this.reg.get(o.via, key) : null;
     if (!rec || rec.conn > lastEarlierId) return;
     const was = o.connection;

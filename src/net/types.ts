@@ -56,6 +56,11 @@ export function newPacket(): Packet {
   };
 }
 
+/** The big-endian unsigned 32-bit number at `at` (an IPv4 address, a sequence number). */
+export function u32(a: Uint8Array, at: number): number {
+  return ((a[at] << 24) | (a[at + 1] << 16) | (a[at + 2] << 8) | a[at + 3]) >>> 0;
+}
+
 /** Bytes of an IP address of the packet's version. */
 export function addressLength(p: Packet): number {
   return p.ipVersion === 4 ? 4 : 16;

@@ -2,6 +2,17 @@ import { closeSync, openSync, readSync, unlinkSync, writeSync, mkdtempSync, rmdi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/**
+ * Writes up to three strings one after the other as UTF-8 into `buf` at `at` (which has room for
+ * 3 bytes per character) and returns the bytes written: a line given in pieces, not joined first.
+ */
+export function writePieces(buf: Buffer, at: number, a: string, b: string, c: string): number {
+  let n = buf.write(a, at, 'utf8');
+  if (b.length > 0) n += buf.write(b, at + n, 'utf8');
+  if (c.length > 0) n += buf.write(c, at + n, 'utf8');
+  return n;
+}
+
 /** Bytes kept in memory before the spool moves to a temporary file. */
 const DEFAULT_MEMORY_BYTES = 4 * 1024 * 1024;
 const BLOCK = 1024 * 1024;
@@ -59,11 +70,8 @@ export class LineSpool {
       this.sealBlock();
       if (max > this.block.length) this.block = Buffer.allocUnsafe(max);
     }
-    const b = this.block;
-    let n = this.prefix.length > 0 ? b.write(this.prefix, this.used, 'utf8') : 0;
-    n += b.write(line, this.used + n, 'utf8');
-    if (more1.length > 0) n += b.write(more1, this.used + n, 'utf8');
-    if (more2.length > 0) n += b.write(more2, this.used + n, 'utf8');
+    const p = this.prefix.length > 0 ? this.block.write(this.prefix, this.used, 'utf8') : 0;
+    const n = p + writePieces(this.block, this.used + p, line, more1, more2);
     this.ids[this.count] = id;
     this.offsets[this.count] = this.size;
     this.lengths[this.count] = n;
