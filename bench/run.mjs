@@ -9,6 +9,8 @@
 // the page cache, run tlsflight once with its JSON captured and compare the counts with
 // FILE.expected.json (OK / MISMATCH), then time every tool --runs times, round-robin:
 //   tlsflight   node bin/tlsflight.js analyze -f json -q FILE   (report to /dev/null)
+//   tlsflight-text  node bin/tlsflight.js analyze -q FILE       (the default terminal report, to /dev/null:
+//               summary and findings, no per-connection JSON)
 //   tlsflight-rt  the same with --reader-thread (reading on a second thread; not with --no-reader-thread)
 //   floor       node bench/headerwalk.mjs FILE                   (walks pcap record headers only)
 //   tshark      tshark -r FILE -n -Y 'tls.handshake.type==1 or tls.handshake.type==2'
@@ -387,6 +389,8 @@ async function main() {
       // Timed runs, round-robin over the tools.
       const tools = [
         { tool: 'tlsflight', cmd: process.execPath, args: [TLSFLIGHT, 'analyze', '-f', 'json', '-q', file] },
+        // What `tlsflight analyze FILE` costs: the same analysis without a JSON line per connection.
+        { tool: 'tlsflight-text', cmd: process.execPath, args: [TLSFLIGHT, 'analyze', '-q', file] },
         { tool: 'floor', cmd: process.execPath, args: [HEADERWALK, file] },
       ];
       // Parallelism inside one file: reading and decoding on a second thread (see README).
@@ -399,7 +403,7 @@ async function main() {
         for (const t of tools) {
           const r = await measure(t.cmd, t.args, { tmp });
           samples[t.tool].push(r);
-          log(`   run ${run} ${t.tool.padEnd(9)} ${r.wall.toFixed(2).padStart(7)} s wall ${r.cpu.toFixed(2).padStart(7)} s cpu `
+          log(`   run ${run} ${t.tool.padEnd(14)} ${r.wall.toFixed(2).padStart(7)} s wall ${r.cpu.toFixed(2).padStart(7)} s cpu `
             + `${(r.rssKiB / 1024).toFixed(0).padStart(6)} MiB peak RSS${r.code !== 0 ? `  EXIT ${r.code}: ${r.stderr.trim().split('\n').pop()}` : ''}  (load ${loadAvg()})`);
           if (r.code !== 0) failures++;
         }
