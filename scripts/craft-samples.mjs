@@ -487,7 +487,7 @@ class Flow {
 // 5. Link layers and pcap writing
 // ---------------------------------------------------------------------------------------------
 
-const LINK = { null: 0, eth: 1, dlt12: 12, raw: 101, sll: 113, raw4: 228, raw6: 229, sll2: 276 };
+const LINK = { null: 0, eth: 1, ppp: 9, dlt12: 12, ppphdlc: 50, raw: 101, chdlc: 104, sll: 113, raw4: 228, raw6: 229, sll2: 276 };
 
 /** Wrap IP bytes in a link-layer header. pkt: {v6, dir, af6, srcMac, dstMac}. */
 function linkWrap(kind, ipb, pkt) {
@@ -503,6 +503,11 @@ function linkWrap(kind, ipb, pkt) {
     case 'sll2': return Buffer.concat([ethertype, be16(0), be32(2), be16(1), Buffer.from([sllType, 6]), src, Buffer.alloc(2), ipb]);
     case 'null': return Buffer.concat([le32(pkt.v6 ? pkt.af6 : 2), ipb]); // host order of the (little-endian) writer
     case 'raw': case 'raw4': case 'raw6': case 'dlt12': return ipb;
+    // PPP: the client's frames with address/control and a 2-byte protocol, the server's with both
+    // compressed away (RFC 1661 §6.5-6.6), as a link that negotiated ACFC and PFC one way would show.
+    case 'ppp': return pkt.dir === 'c2s' ? Buffer.concat([Buffer.from([0xff, 0x03]), be16(pkt.v6 ? 0x57 : 0x21), ipb]) : Buffer.concat([Buffer.from([pkt.v6 ? 0x57 : 0x21]), ipb]);
+    case 'ppphdlc': return Buffer.concat([Buffer.from([0xff, 0x03]), be16(pkt.v6 ? 0x57 : 0x21), ipb]);
+    case 'chdlc': return Buffer.concat([Buffer.from([pkt.dir === 'c2s' ? 0x0f : 0x8f, 0x00]), ethertype, ipb]);
     default: throw new Error(`unknown link ${kind}`);
   }
 }
@@ -948,6 +953,16 @@ function build(T) {
       manifest: { file: 'empty.pcap', linkType: null, expectError: 'fatal', packets: 0, connections: [] } });
     files.push({ file: 'text.pcap', bytes: Buffer.from('This is not a packet capture.\nIt is a text file with a .pcap name, made by scripts/craft-samples.mjs.\n'), describe: 'a text file named .pcap',
       manifest: { file: 'text.pcap', linkType: null, expectError: 'fatal', packets: 0, connections: [] } });
+  }
+
+  // --- point-to-point link layers (added after the others, so their ports stay as they were) ---
+  for (const [file, link, desc, flowOpts] of [
+    ['ppp.pcap', 'ppp', 'LINKTYPE_PPP (9): client frames FF 03 00 21, server frames with address, control and protocol compressed to 21'],
+    ['ppp-hdlc6.pcap', 'ppphdlc', 'LINKTYPE_PPP_HDLC (50), FF 03 00 57, IPv6', { v6: true }],
+    ['chdlc.pcap', 'chdlc', 'LINKTYPE_C_HDLC (104), Cisco HDLC: address 0x0F / 0x8F, control 0, Ethernet type 0x0800'],
+  ]) {
+    const f = tls13(file, flowOpts);
+    add(file, link, f.packets, [conn(f, { ...FULL13, note: desc })], { describe: `TLS 1.3 full, ${desc}` });
   }
 
   return files;

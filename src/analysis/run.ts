@@ -11,6 +11,8 @@ import { TOOL_VERSION } from '../version.js';
 
 const LINK_NAMES: Record<number, string> = {
   9: 'PPP',
+  50: 'PPP_HDLC',
+  104: 'C_HDLC',
   10: 'FDDI',
   105: 'IEEE802_11',
   127: 'IEEE802_11_RADIOTAP',

@@ -3,9 +3,12 @@ import type { Packet, Skip } from './types.js';
 export const LinkType = {
   NULL: 0,
   ETHERNET: 1,
+  PPP: 9,
   RAW_OPENBSD: 12,
   RAW_BSDOS: 14,
+  PPP_HDLC: 50,
   RAW: 101,
+  C_HDLC: 104,
   LOOP: 108,
   LINUX_SLL: 113,
   IPV4: 228,
@@ -19,6 +22,30 @@ const ETH_VLAN = 0x8100;
 const ETH_QINQ = 0x88a8;
 const ETH_QINQ_OLD = 0x9100;
 const ETH_PPPOE = 0x8864;
+/** PPP protocol numbers of IPv4 (RFC 1332) and IPv6 (RFC 5072). */
+const PPP_IPV4 = 0x0021;
+const PPP_IPV6 = 0x0057;
+
+/** Where the packet after a PPP header at `off` starts (0: truncated); its IP version in pppIp. */
+let pppIp = 0;
+function pppHeader(d: Uint8Array, off: number): number {
+  // RFC 1662 framing: address 0xFF and control 0x03 first, unless they were negotiated away.
+  if (d.length > off && d[off] === 0xff) {
+    if (d.length < off + 2) return 0;
+    if (d[off + 1] === 0x03) off += 2;
+  }
+  if (d.length < off + 1) return 0;
+  let proto: number;
+  // Protocol field compression (RFC 1661 §6.5): a one-byte protocol has its low bit set.
+  if ((d[off] & 1) === 1) proto = d[off++];
+  else {
+    if (d.length < off + 2) return 0;
+    proto = (d[off] << 8) | d[off + 1];
+    off += 2;
+  }
+  pppIp = proto === PPP_IPV4 ? 4 : proto === PPP_IPV6 ? 6 : 0;
+  return off;
+}
 
 /**
  * Whether an IP length beyond the captured bytes means "cut by the snaplen" (true) or a bogus
@@ -58,6 +85,9 @@ export function isSupportedLinkType(lt: number): boolean {
   return (
     lt === LinkType.NULL ||
     lt === LinkType.ETHERNET ||
+    lt === LinkType.PPP ||
+    lt === LinkType.PPP_HDLC ||
+    lt === LinkType.C_HDLC ||
     lt === LinkType.RAW_OPENBSD ||
     lt === LinkType.RAW_BSDOS ||
     lt === LinkType.RAW ||
@@ -144,6 +174,26 @@ export function decodePacket(linkType: number, d: Uint8Array, out: Packet, cut =
       if (d.length < 20) return 'truncated';
       ipv = ethertypeToIp((d[0] << 8) | d[1]);
       off = 20;
+      break;
+    case LinkType.PPP:
+    case LinkType.PPP_HDLC:
+      if (d.length < 1) return 'truncated';
+      if (linkType === LinkType.PPP_HDLC && d[0] !== 0xff) {
+        // Not PPP in HDLC-like framing (0xFF first) but Cisco HDLC (RFC 1547 §4.3.1).
+        if (d.length < 4) return 'truncated';
+        ipv = ethertypeToIp((d[2] << 8) | d[3]);
+        off = 4;
+        break;
+      }
+      off = pppHeader(d, 0);
+      if (off === 0) return 'truncated';
+      ipv = pppIp;
+      break;
+    case LinkType.C_HDLC:
+      // Address (0x0F unicast, 0x8F broadcast), control, then an Ethernet type.
+      if (d.length < 4) return 'truncated';
+      ipv = ethertypeToIp((d[2] << 8) | d[3]);
+      off = 4;
       break;
     default:
       return 'unsupported-link';

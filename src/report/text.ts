@@ -65,7 +65,8 @@ export function renderText(r: Report, o: TextOptions): string {
   for (const w of r.warnings) L.push(paint(o.color, '33', `warning: ${w}`));
   L.push('');
   if (s.tlsConnections === 0) {
-    L.push(bold(`No TLS handshakes found`) + ` (${s.connections} TCP connection${s.connections === 1 ? '' : 's'}, ${s.udpPackets} UDP packets).`);
+    const udp = s.udpPackets > 0 ? `, ${s.udpPackets} UDP packet${s.udpPackets === 1 ? '' : 's'}: QUIC and DTLS are not analyzed` : '';
+    L.push(bold(`No TLS handshakes found`) + ` (${s.connections} TCP connection${s.connections === 1 ? '' : 's'}${udp}).`);
     return L.join('\n') + '\n';
   }
   L.push(

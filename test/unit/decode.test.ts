@@ -173,6 +173,28 @@ describe('decodePacket: link types', () => {
     expect(decode(LinkType.ETHERNET, eth(0x0806, new Array(28).fill(0))).r).toBe('not-ip'); // ARP
   });
 
+  it('PPP (9): with and without address/control bytes, with a compressed protocol field', () => {
+    expect(expectTcp4([0xff, 0x03, 0x00, 0x21, ...V4], LinkType.PPP).payloadOffset).toBe(4 + 40);
+    expect(expectTcp4([0x00, 0x21, ...V4], LinkType.PPP).payloadOffset).toBe(2 + 40);
+    expect(expectTcp4([0x21, ...V4], LinkType.PPP).payloadOffset).toBe(1 + 40);
+    expectTcp6([0xff, 0x03, 0x00, 0x57, ...V6], LinkType.PPP);
+    expectTcp6([0x00, 0x57, ...V6], LinkType.PPP);
+    expectTcp6([0x57, ...V6], LinkType.PPP);
+    expect(decode(LinkType.PPP, [0xc0, 0x21, ...V4]).r).toBe('not-ip'); // LCP
+    expect(decode(LinkType.PPP, [0xff, 0x03, 0x80, 0x21, ...V4]).r).toBe('not-ip'); // IPCP
+  });
+
+  it('PPP in HDLC framing (50) and Cisco HDLC (104)', () => {
+    expect(expectTcp4([0xff, 0x03, 0x00, 0x21, ...V4], LinkType.PPP_HDLC).payloadOffset).toBe(4 + 40);
+    expectTcp6([0xff, 0x03, 0x00, 0x57, ...V6], LinkType.PPP_HDLC);
+    // 50 also carries Cisco HDLC, told apart by its first byte.
+    expect(expectTcp4([0x0f, 0x00, 0x08, 0x00, ...V4], LinkType.PPP_HDLC).payloadOffset).toBe(4 + 40);
+    expectTcp6([0x8f, 0x00, 0x86, 0xdd, ...V6], LinkType.PPP_HDLC);
+    expect(expectTcp4([0x0f, 0x00, 0x08, 0x00, ...V4], LinkType.C_HDLC).payloadOffset).toBe(4 + 40);
+    expectTcp6([0x8f, 0x00, 0x86, 0xdd, ...V6], LinkType.C_HDLC);
+    expect(decode(LinkType.C_HDLC, [0x8f, 0x00, 0x80, 0x35, ...V4]).r).toBe('not-ip'); // Cisco SLARP
+  });
+
   it('raw IP (12, 14, 101) by version nibble; 228 IPv4; 229 IPv6', () => {
     for (const lt of [LinkType.RAW_OPENBSD, LinkType.RAW_BSDOS, LinkType.RAW]) {
       expectTcp4(V4, lt);
@@ -303,6 +325,10 @@ describe('decodePacket: truncated frames', () => {
     ['Ethernet', LinkType.ETHERNET, eth(0x0800, V4)],
     ['Ethernet QinQ', LinkType.ETHERNET, eth(0x86dd, V6, [[0x88a8, 1], [0x8100, 2]])],
     ['Ethernet PPPoE', LinkType.ETHERNET, eth(0x8864, pppoe(0x0021, V4))],
+    ['PPP', LinkType.PPP, [0xff, 0x03, 0x00, 0x21, ...V4]],
+    ['PPP, compressed protocol', LinkType.PPP, [0x57, ...V6]],
+    ['PPP in HDLC framing', LinkType.PPP_HDLC, [0xff, 0x03, 0x00, 0x57, ...V6]],
+    ['Cisco HDLC', LinkType.C_HDLC, [0x0f, 0x00, 0x08, 0x00, ...V4]],
     ['RAW IPv6 ext headers', LinkType.RAW, ipv6(tcp(), [[0, optsHeader(0)], [60, optsHeader(1)], [44, [0, 0, 0, 0, 0, 0, 0, 1]]])],
     ['IPv4 (228) UDP', LinkType.IPV4, ipv4(udp(PAYLOAD), { proto: 17 })],
     ['IPv6 (229)', LinkType.IPV6, V6],
