@@ -147,7 +147,7 @@ async function analyzeOne(
       parallelMinBytes: process.env.TLSFLIGHT_PARALLEL_MIN_BYTES ? Number(process.env.TLSFLIGHT_PARALLEL_MIN_BYTES) : undefined,
       filter: a.filter ?? undefined,
       onConnection,
-      onProgress: progress ? (file, n, total) => progress.update(file, n, total) : undefined,
+      onProgress: progress ? (file, n, total, i) => progress.update(i, file, n, total) : undefined,
     });
   } finally {
     progress?.done();

@@ -203,7 +203,7 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
     w.on('message', (m: WorkerMessage) => {
       try {
         if (m.type === 'progress') {
-          opts.onProgress?.(paths[m.index], m.bytes, m.total);
+          opts.onProgress?.(paths[m.index], m.bytes, m.total, m.index);
         } else if (m.type === 'batch') {
           if (m.index === current) {
             merge(m.connections);

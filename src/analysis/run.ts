@@ -39,7 +39,8 @@ export interface RunOptions {
   /** Streaming consumer: connections as they end. The report still collects them unless `keep` is false. */
   onConnection?: (c: ConnectionResult) => void;
   keep?: boolean;
-  onProgress?: (file: string, bytesRead: number, total: number | null) => void;
+  /** `index`: the file's position in the list given (the same path may be given twice). */
+  onProgress?: (file: string, bytesRead: number, total: number | null, index: number) => void;
   /** Only connections passing this count anywhere in the report. */
   filter?: (c: ConnectionResult) => boolean;
   /**
@@ -208,8 +209,8 @@ export async function analyzeCaptures(paths: string[], opts: RunOptions = {}): P
   const collector = new Collector(opts);
   const analyzer = new Analyzer({ onConnection: (c) => collector.add(c) });
   const captures: CaptureSummary[] = [];
-  for (const path of paths) {
-    captures.push(await readOneFile(analyzer, path, opts.onProgress ? (n, t) => opts.onProgress!(path, n, t) : undefined, opts.readerThread ?? false));
+  for (const [i, path] of paths.entries()) {
+    captures.push(await readOneFile(analyzer, path, opts.onProgress ? (n, t) => opts.onProgress!(path, n, t, i) : undefined, opts.readerThread ?? false));
   }
   return collector.report(captures, analyzer.stats, analyzer.unsupportedLinkTypes);
 }
