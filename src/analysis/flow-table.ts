@@ -152,8 +152,21 @@ export class FlowTable<V> {
     const f = key.v6 === null ? 0 : 1;
     const map = this.maps[f];
     const head = map.get(key.hash);
-    if (head === null) this.emptied[f]--;
-    map.set(key.hash, { key, value, next: head ?? null });
+    const slot: Slot<V> = { key, value, next: null };
+    if (head === undefined) map.set(key.hash, slot);
+    else if (head === null) {
+      // A Map keeps a key's first place in its order even when its value is replaced: deleted and
+      // set again, the entry goes last, as a new flow should for anyKey's oldest-first eviction.
+      // Only a hash used again after its flow ended (a reused 4-tuple) gets here, rarely.
+      this.emptied[f]--;
+      map.delete(key.hash);
+      map.set(key.hash, slot);
+    } else {
+      // A collision: the newer flow goes last in the chain, so the head stays the oldest.
+      let tail = head;
+      while (tail.next) tail = tail.next;
+      tail.next = slot;
+    }
     this.count++;
   }
 

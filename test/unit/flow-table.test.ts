@@ -109,4 +109,37 @@ describe('FlowTable', () => {
     expect(t.anyKey()).toBeNull();
     expect([...t.values()]).toEqual([]);
   });
+
+  it('a 4-tuple used again after its flow ended is evicted after the flows older than its return', () => {
+    const t = new FlowTable<string>();
+    const a = pkt([10, 0, 0, 1], 40000, [10, 0, 0, 2], 443);
+    t.probe(a);
+    const ka = t.insertProbed('a, first time');
+    for (const [n, port] of [['b', 40001], ['c', 40002]] as const) {
+      t.probe(pkt([10, 0, 0, 1], port, [10, 0, 0, 2], 443));
+      t.insertProbed(n);
+    }
+    t.delete(ka);
+    expect(t.probe(a)).toBeUndefined();
+    t.insertProbed('a, again');
+    const order: string[] = [];
+    for (let k = t.anyKey(); k; k = t.anyKey()) {
+      const p = pkt([10, 0, 0, 1], Math.floor(k.ports / 65536), [10, 0, 0, 2], k.ports % 65536);
+      order.push(t.probe(p)!);
+      t.delete(k);
+    }
+    expect(order).toEqual(['b', 'c', 'a, again']);
+  });
+
+  it('flows whose hashes collide: the older one is evicted first', () => {
+    const t = new FlowTable<string>();
+    const key = (lo: number, hash: number) => ({ v6: null, hash, lo, hi: 99, ports: 1 });
+    const old = key(1, 7);
+    t.insertKey(old, 'old');
+    t.insertKey(key(2, 8), 'other');
+    t.insertKey(key(3, 7), 'newer, same hash');
+    expect(t.anyKey()).toBe(old);
+    expect([...t.values()].sort()).toEqual(['newer, same hash', 'old', 'other']);
+  });
 });
+
