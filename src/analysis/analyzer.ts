@@ -6,13 +6,19 @@ import type { ConnectionResult, PacketStats } from '../report/model.js';
 import { classify } from './classify.js';
 import { Connection, type Endpoint } from './connection.js';
 import { FlowTable } from './flow-table.js';
-import { IssuedRegistry, type IssueKind } from './linker.js';
+import { IssuedRegistry, type IssueKind, type IssueRecord } from './linker.js';
 import { buildResult } from './result.js';
 import type { Side } from './types.js';
 
 export interface AnalyzerOptions {
   /** Called for every finished connection, in the order connections end (streaming output). */
   onConnection?: (c: ConnectionResult) => void;
+  /**
+   * Called, in capture order, when a connection issues a session ID or ticket (or first offers a
+   * PSK identity) that the linking registry did not know: what a later file's connections may be
+   * linked to (the worker threads of several files send these to the merge).
+   */
+  onIssue?: (kind: IssueKind, key: string, rec: IssueRecord) => void;
 }
 
 /**
@@ -124,14 +130,15 @@ export class Analyzer {
     const cs = c.trace.clientSide ?? 0;
     const server = c.sides[cs === 0 ? 1 : 0];
     const ch = c.trace.clientHellos[c.trace.clientHellos.length - 1];
-    this.issued.issue(what, key, {
+    const rec: IssueRecord = {
       conn: c.id,
       serverIp: server.ip,
       serverPort: server.port,
       sni: ch?.sni ?? null,
       time: c.curTime,
       lifetimeHint,
-    });
+    };
+    if (this.issued.issue(what, key, rec)) this.opts.onIssue?.(what, key, rec);
   }
 
   private end(conn: Connection): void {

@@ -46,9 +46,10 @@ export class IssuedRegistry {
 
   constructor(private readonly maxEntries = MAX_ENTRIES) {}
 
-  issue(kind: IssueKind, key: string, rec: IssueRecord): void {
+  /** Remembers `rec` as the origin of `key` unless one is remembered already; true if it was new. */
+  issue(kind: IssueKind, key: string, rec: IssueRecord): boolean {
     const map = this.maps[kind];
-    if (key === '' || map.has(key)) return;
+    if (key === '' || map.has(key)) return false;
     const ring = this.order[kind];
     if (ring.keys.length < this.maxEntries) ring.keys.push(key);
     else {
@@ -57,13 +58,7 @@ export class IssuedRegistry {
       ring.next = (ring.next + 1) % this.maxEntries;
     }
     map.set(key, rec);
-  }
-
-  /** As issue(), but a record with a lower connection id replaces the one kept. */
-  issueEarliest(kind: IssueKind, key: string, rec: IssueRecord): void {
-    const kept = this.maps[kind].get(key);
-    if (kept === undefined) this.issue(kind, key, rec);
-    else if (rec.conn < kept.conn) this.maps[kind].set(key, rec);
+    return true;
   }
 
   /** Entries remembered of a kind. */

@@ -1,8 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import type { CaptureSummary, ConnectionResult, OriginJson, PacketStats, Report } from '../report/model.js';
+import type { Offer } from './types.js';
 import { IssuedRegistry, type IssueRecord } from './linker.js';
 import type { Collector, RunOptions } from './run.js';
-import type { FileJob, WorkerMessage } from './worker.js';
+import type { FileJob, IssueEvent, WorkerMessage } from './worker.js';
 
 type Done = Extract<WorkerMessage, { type: 'done' }>;
 
@@ -45,74 +46,94 @@ function originFrom(c: ConnectionResult, via: OriginJson['via'], rec: IssueRecor
   };
 }
 
+const TICKET_ISSUED = 'ticket was issued by NewSessionTicket in connection #';
+const SESSION_ID_ISSUED = 'session ID was issued by the ServerHello of connection #';
+const BOTH_OFFERED = 'both a ticket and a session ID were offered';
+const MAYBE_COMPAT_ID = 'TLS 1.3-capable ClientHello with a 32-byte session ID never issued in this capture';
+
 /**
- * Cross-file links: inside a file the worker linked offers to their origins; an offer whose origin
- * is in an earlier file is linked here, from what earlier files' connections issued, and so is one
- * the worker linked inside its file when an earlier file had issued the same key first.
+ * Cross-file links. Inside a file the worker linked offers to their origins; an offer whose origin
+ * is in an earlier file is linked here, from what earlier files' connections issued. The registry
+ * is fed with the issues the workers saw, in capture order, file after file: the same first issuer
+ * of each key as a sequential run's registry.
  */
 class CrossFileLinker {
   private readonly reg = new IssuedRegistry();
 
-  /**
-   * Links `c` to what an earlier file issued (connection ids up to `lastEarlierId`), then
-   * remembers what `c` issued. Connections of a file come in the order they ended: where two
-   * issued the same key, the one with the lower id (the one that started first) is kept.
-   */
-  link(c: ConnectionResult, lastEarlierId: number): void {
-    if (c.origin !== null && c.origin.connection > lastEarlierId) this.relink(c, c.origin, lastEarlierId);
-    if (c.origin === null && c.offered && c.offered.length > 0) {
-      for (const via of VIAS) {
-        const key = c.offered.includes(via) ? offeredKey(c, via) : null;
-        if (!key) continue;
-        const rec = this.reg.get(via, key);
-        if (!rec || rec.conn > lastEarlierId) continue;
-        c.origin = originFrom(c, via, rec);
-        const said = via === 'ticket' ? `ticket was issued by NewSessionTicket in connection #${rec.conn}` : `session ID was issued by the ServerHello of connection #${rec.conn}`;
-        if (c.ambiguous && via !== 'psk') {
-          // Both a ticket and a session ID were offered: the earlier file says which was issued.
-          c.kind = via === 'ticket' ? 'resumed-ticket' : 'resumed-session-id';
-          c.ambiguous = false;
-          c.evidence = c.evidence.map((e) => (e.startsWith('both a ticket and a session ID were offered') ? said : e));
-        }
-        const kindVia = c.kind === 'resumed-ticket' ? 'ticket' : c.kind === 'resumed-session-id' ? 'session-id' : null;
-        // A PSK's origin is the first connection that offered it, not an issuer: no resumedFrom,
-        // as in a sequential run.
-        if (kindVia === via && c.resumedFrom === null) {
-          c.resumedFrom = rec.conn;
-          if (!c.evidence.includes(said)) c.evidence.push(said);
-        }
-        break;
-      }
-    }
-    const rec = (time: number, lifetimeHint: number | null) => ({
-      conn: c.id,
-      serverIp: c.server.ip,
-      serverPort: c.server.port,
-      sni: c.sni,
-      time,
-      lifetimeHint,
-    });
-    for (const t of c.tickets) this.reg.issueEarliest('ticket', t.hash, rec(messageTime(c, 'NST'), t.lifetimeHint));
-    if (c.sessionId.server && c.version !== 'TLS1.3') this.reg.issueEarliest('session-id', c.sessionId.server, rec(messageTime(c, 'SH'), null));
-    for (const h of c.psk?.identityHashes.slice(0, 1) ?? []) this.reg.issueEarliest('psk', h, rec(messageTime(c, 'CH'), null));
+  /** Issues of a file's connections (ids already continued from the earlier files). */
+  remember(issued: IssueEvent[], offset: number): void {
+    for (const e of issued) this.reg.issue(e.kind, e.key, offset === 0 ? e.rec : { ...e.rec, conn: e.rec.conn + offset });
   }
 
   /**
-   * The worker linked `c` to a connection of its own file; an earlier file may have issued the
-   * same key first, and a sequential run, whose first issuer wins across files, names that one.
+   * Links `c` as a sequential run would have: its origin is the first of ticket, session ID and
+   * PSK (the order result.ts looks in) whose key an earlier file issued (connection ids up to
+   * `lastEarlierId`) or its own file did, an earlier file's first.
    */
-  private relink(c: ConnectionResult, o: NonNullable<ConnectionResult['origin']>, lastEarlierId: number): void {
-    const key = offeredKey(c, o.via);
-    const rec = key ? this.reg.get(o.via, key) : null;
-    if (!rec || rec.conn > lastEarlierId) return;
-    const was = o.connection;
-    c.origin = originFrom(c, o.via, rec);
-    if (c.resumedFrom === was) c.resumedFrom = rec.conn;
-    c.evidence = c.evidence.map((e) =>
-      (e.startsWith('ticket was issued by') || e.startsWith('session ID was issued by')) && e.endsWith(`connection #${was}`)
-        ? `${e.slice(0, e.length - String(was).length)}${rec.conn}`
-        : e,
-    );
+  link(c: ConnectionResult, lastEarlierId: number): void {
+    const compat = c.sessionId.client !== null ? c.evidence.findIndex((e) => e.startsWith(MAYBE_COMPAT_ID)) : -1;
+    if (compat >= 0) {
+      const rec = this.reg.get('session-id', c.sessionId.client!);
+      if (rec && rec.conn <= lastEarlierId) this.offeredAfterAll(c, compat);
+    }
+    if (!c.offered || c.offered.length === 0) return;
+    for (const via of VIAS) {
+      if (!c.offered.includes(via)) continue;
+      const key = offeredKey(c, via);
+      const rec = key ? this.reg.get(via, key) : null;
+      if (rec && rec.conn <= lastEarlierId) {
+        this.linkTo(c, via, rec);
+        return;
+      }
+      if (c.origin?.via === via) return;
+    }
+  }
+
+  /**
+   * A TLS 1.3-capable client's 32-byte session ID that its own file never issued reads as a
+   * compatibility-mode random ID; an earlier file issued it, so it was an offer, and classify.ts,
+   * given that registry, would have said so: first among the offers, and a full handshake
+   * rejected it.
+   */
+  private offeredAfterAll(c: ConnectionResult, compatLine: number): void {
+    const offered: Offer[] = ['session-id', ...(c.offered ?? [])];
+    c.offered = offered;
+    const ev = c.evidence.filter((_, i) => i !== compatLine);
+    if (c.kind === 'full' && c.resumed === false) {
+      c.rejected = true;
+      const line = `client offered ${offered.join(' + ')}; server did a full handshake`;
+      const had = ev.findIndex((e) => e.startsWith('client offered ') && e.endsWith('; server did a full handshake'));
+      if (had >= 0) ev[had] = line;
+      else {
+        const add = [line];
+        if (c.sessionId.server && c.sessionId.server !== c.sessionId.client) add.push('ServerHello has a new session ID');
+        // classify12 ends with these; only an alert's line comes after them.
+        const alert = ev.findIndex((e) => /^(client|server|plaintext) alert /.test(e));
+        ev.splice(alert < 0 ? ev.length : alert, 0, ...add);
+      }
+    } else if (c.version === null && c.rejected === false) {
+      // No ServerHello: nothing offered was answered (classify.ts says false only with no offer).
+      c.rejected = null;
+    }
+    c.evidence = ev;
+  }
+
+  private linkTo(c: ConnectionResult, via: OriginJson['via'], rec: IssueRecord): void {
+    c.origin = originFrom(c, via, rec);
+    // TLS <= 1.2 abbreviated handshakes say what was resumed from the same lookups (classify12):
+    // a ticket issued earlier first, then a session ID. A TLS 1.3 PSK's origin is the first
+    // connection that offered it, not an issuer: no resumedFrom there, as in a sequential run.
+    if (via === 'psk' || c.resumed !== true || (c.kind !== 'resumed-ticket' && c.kind !== 'resumed-session-id')) return;
+    c.kind = via === 'ticket' ? 'resumed-ticket' : 'resumed-session-id';
+    c.ambiguous = false;
+    c.resumedFrom = rec.conn;
+    const said = `${via === 'ticket' ? TICKET_ISSUED : SESSION_ID_ISSUED}${rec.conn}`;
+    const ev = c.evidence.filter((e) => !e.startsWith(TICKET_ISSUED) && !e.startsWith(SESSION_ID_ISSUED) && !e.startsWith(BOTH_OFFERED));
+    // Where classify12 puts it: after the ticket's line, or the session ID echo's without a ticket.
+    let at = ev.findIndex((e) => e.startsWith('ClientHello carried a session ticket'));
+    if (at < 0) at = ev.indexOf('ServerHello echoes client session ID');
+    ev.splice(at < 0 ? ev.length : at + 1, 0, said);
+    c.evidence = ev;
   }
 }
 
@@ -140,7 +161,7 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
   const unsupported = new Set<number>();
   const linker = new CrossFileLinker();
   /** Batches of files whose turn has not come, with the credit to give back once merged. */
-  const queued: { connections: ConnectionResult[]; credit: Int32Array }[][] = paths.map(() => []);
+  const queued: { connections: ConnectionResult[]; issued: IssueEvent[]; credit: Int32Array }[][] = paths.map(() => []);
   const done: (Done | undefined)[] = new Array(paths.length);
   let current = 0;
   let offset = 0;
@@ -149,7 +170,7 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
   let settle!: (err: Error | null) => void;
   const finished = new Promise<Error | null>((res) => (settle = res));
 
-  const merge = (conns: ConnectionResult[]) => {
+  const merge = (conns: ConnectionResult[], issued: IssueEvent[]) => {
     // Ids continue from the previous file, as in a sequential run.
     for (const c of conns) {
       c.id += offset;
@@ -157,7 +178,8 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
       if (c.origin) c.origin.connection += offset;
       if (offset > 0) c.evidence = c.evidence.map((e) => e.replace(/connection #(\d+)/g, (_, n: string) => `connection #${Number(n) + offset}`));
     }
-    for (const c of [...conns].sort((a, b) => a.id - b.id)) linker.link(c, offset);
+    for (const c of conns) linker.link(c, offset);
+    linker.remember(issued, offset);
     for (const c of conns) collector.add(c);
   };
   const giveBack = (credit: Int32Array) => {
@@ -167,13 +189,13 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
   const advance = () => {
     while (current < paths.length) {
       for (const q of queued[current]) {
-        merge(q.connections);
+        merge(q.connections, q.issued);
         giveBack(q.credit);
       }
       queued[current] = [];
       const d = done[current];
       if (!d) return;
-      merge(d.connections);
+      merge(d.connections, d.issued);
       captures.push(d.capture);
       for (const k of Object.keys(stats) as (keyof PacketStats)[]) stats[k] += d.stats[k];
       for (const t of d.unsupported) unsupported.add(t);
@@ -206,9 +228,9 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
           opts.onProgress?.(paths[m.index], m.bytes, m.total, m.index);
         } else if (m.type === 'batch') {
           if (m.index === current) {
-            merge(m.connections);
+            merge(m.connections, m.issued);
             giveBack(credit);
-          } else queued[m.index].push({ connections: m.connections, credit });
+          } else queued[m.index].push({ connections: m.connections, issued: m.issued, credit });
         } else if (m.type === 'done') {
           done[m.index] = m;
           start(w, shared);

@@ -1,6 +1,7 @@
 import { parentPort } from 'node:worker_threads';
 import type { ConnectionResult } from '../report/model.js';
 import { Analyzer } from './analyzer.js';
+import type { IssueKind, IssueRecord } from './linker.js';
 import { readOneFile } from './run.js';
 
 /** A worker analyzes whole files, one message each, and sends back everything the merge needs. */
@@ -17,15 +18,23 @@ export interface FileJob {
   credit: SharedArrayBuffer;
 }
 
+/** What a connection of the file issued, in capture order (Analyzer's onIssue). */
+export interface IssueEvent {
+  kind: IssueKind;
+  key: string;
+  rec: IssueRecord;
+}
+
 export type WorkerMessage =
   | { type: 'progress'; index: number; bytes: number; total: number | null }
-  | { type: 'batch'; index: number; connections: ConnectionResult[] }
+  | { type: 'batch'; index: number; connections: ConnectionResult[]; issued: IssueEvent[] }
   | {
       type: 'done';
       index: number;
       capture: Awaited<ReturnType<typeof readOneFile>>;
-      /** The results not sent in batches yet. */
+      /** The results (and issues) not sent in batches yet. */
       connections: ConnectionResult[];
+      issued: IssueEvent[];
       count: number;
       stats: Analyzer['stats'];
       unsupported: number[];
@@ -39,18 +48,22 @@ if (port) {
       try {
         const credit = new Int32Array(job.credit);
         let connections: ConnectionResult[] = [];
+        let issued: IssueEvent[] = [];
         const send = () => {
           // Blocks this thread until the main thread has room; the timeout only re-checks.
           while (Atomics.load(credit, 0) <= 0) Atomics.wait(credit, 0, 0, 1000);
           Atomics.sub(credit, 0, 1);
-          port.postMessage({ type: 'batch', index: job.index, connections } satisfies WorkerMessage);
+          port.postMessage({ type: 'batch', index: job.index, connections, issued } satisfies WorkerMessage);
           connections = [];
+          issued = [];
         };
         const analyzer = new Analyzer({
           onConnection: (c) => {
             connections.push(c);
             if (connections.length >= job.batch) send();
           },
+          // In capture order, batch after batch: the merge remembers them as a sequential run would.
+          onIssue: (kind, key, rec) => issued.push({ kind, key, rec }),
         });
         let last = 0;
         const capture = await readOneFile(analyzer, job.path, (bytes, total) => {
@@ -64,6 +77,7 @@ if (port) {
           index: job.index,
           capture,
           connections,
+          issued,
           count: analyzer.connectionCount,
           stats: analyzer.stats,
           unsupported: [...analyzer.unsupportedLinkTypes],

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT, sample } from '../helpers/analyze.js';
-import { pcapFile } from '../helpers/build.js';
+import { pcapFile, pcapRecords } from '../helpers/build.js';
 
 const BIN = join(ROOT, 'bin', 'tlsflight.js');
 const tmp = mkdtempSync(join(tmpdir(), 'tlsflight-cli-'));
@@ -135,12 +135,7 @@ describe('tlsflight CLI', () => {
     // Split a capture between its two connections: the ticket is issued in the first file and
     // used in the second.
     const whole = readFileSync(sample('tls12-ticket.pcap'));
-    const recs: Buffer[] = [];
-    for (let off = 24; off + 16 <= whole.length; ) {
-      const len = whole.readUInt32LE(off + 8);
-      recs.push(whole.subarray(off, off + 16 + len));
-      off += 16 + len;
-    }
+    const recs = pcapRecords(whole);
     const second = recs.findIndex((r) => (r[16 + 47] & 0x12) === 0x02 && recs.indexOf(r) > 0);
     const a = join(tmp, 'part1.pcap');
     const b = join(tmp, 'part2.pcap');

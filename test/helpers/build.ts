@@ -31,6 +31,17 @@ export function pcapFile(recs: Rec[], opts: { linkType?: number; bigEndian?: boo
   return Buffer.concat(parts);
 }
 
+/** The records (16-byte header + data) of a little-endian classic pcap file, as views into it. */
+export function pcapRecords(whole: Buffer): Buffer[] {
+  const recs: Buffer[] = [];
+  for (let off = 24; off + 16 <= whole.length; ) {
+    const len = whole.readUInt32LE(off + 8);
+    recs.push(whole.subarray(off, off + 16 + len));
+    off += 16 + len;
+  }
+  return recs;
+}
+
 export interface Seg {
   src: string;
   dst: string;

@@ -1,0 +1,185 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ROOT, sample } from '../helpers/analyze.js';
+import { clientHelloBody, ext, F, hsMessage, pcapFile, pcapRecords, record, serverHelloBody, tcpPacket, vec8, type Rec } from '../helpers/build.js';
+
+const BIN = join(ROOT, 'bin', 'tlsflight.js');
+const tmp = mkdtempSync(join(tmpdir(), 'tlsflight-parallel-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+interface Conn {
+  id: number;
+  kind: string;
+  offered: string[] | null;
+  rejected: boolean | null;
+  resumedFrom: number | null;
+  origin: { via: string; connection: number; ageS: number } | null;
+  evidence: string[];
+}
+interface Report {
+  connections: Conn[];
+  summary: unknown;
+  findings: unknown[];
+  servers: unknown[];
+}
+
+/** The JSON report of `files` analyzed in one thread and in `jobs` workers (however small the files). */
+function both(files: string[], jobs = 2, env: Record<string, string> = {}): [Report, Report] {
+  const go = (j: number) => {
+    const r = spawnSync(process.execPath, [BIN, 'analyze', '-q', '-f', 'json', '-j', String(j), ...files], {
+      encoding: 'utf8',
+      env: { ...process.env, TLSFLIGHT_PARALLEL_MIN_BYTES: '0', ...env },
+      maxBuffer: 64 * 2 ** 20,
+    });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as Report;
+  };
+  return [go(1), go(jobs)];
+}
+
+function expectSame(one: Report, many: Report): void {
+  expect(many.connections).toEqual(one.connections);
+  expect(many.summary).toEqual(one.summary);
+  expect(many.findings).toEqual(one.findings);
+  expect(many.servers).toEqual(one.servers);
+}
+
+/** A capture being written: TCP connections with TLS 1.2 handshakes, 1 ms between packets. */
+class Capture {
+  readonly recs: Rec[] = [];
+  private us = 0;
+  constructor(private readonly sec: number) {}
+
+  packet(src: string, dst: string, sport: number, dport: number, seq: number, ack: number, flags: number, payload?: Uint8Array): void {
+    this.us += 1000;
+    this.recs.push({ sec: this.sec + Math.floor(this.us / 1e6), frac: this.us % 1e6, data: tcpPacket({ src, dst, sport, dport, seq, ack, flags, payload }) });
+  }
+
+  save(name: string): string {
+    const path = join(tmp, name);
+    writeFileSync(path, pcapFile(this.recs));
+    return path;
+  }
+}
+
+const CLIENT = '10.0.0.1';
+const SERVER = '10.0.0.2';
+
+class Tls12 {
+  private cs = 1000;
+  private ss = 9000;
+  constructor(
+    private readonly cap: Capture,
+    private readonly port: number,
+  ) {}
+
+  open(): this {
+    this.cap.packet(CLIENT, SERVER, this.port, 443, this.cs++, 0, F.SYN);
+    this.cap.packet(SERVER, CLIENT, 443, this.port, this.ss++, this.cs, F.SYN | F.ACK);
+    this.cap.packet(CLIENT, SERVER, this.port, 443, this.cs, this.ss, F.ACK);
+    return this;
+  }
+
+  private c(b: Uint8Array): void {
+    this.cap.packet(CLIENT, SERVER, this.port, 443, this.cs, this.ss, F.PSH | F.ACK, b);
+    this.cs += b.length;
+  }
+
+  private s(b: Uint8Array): void {
+    this.cap.packet(SERVER, CLIENT, 443, this.port, this.ss, this.cs, F.PSH | F.ACK, b);
+    this.ss += b.length;
+  }
+
+  private hello(offer: number[], tls13Capable: boolean): void {
+    // A TLS 1.3-capable client lists 1.3 and 1.2 in supported_versions.
+    const exts = tls13Capable ? [ext(43, vec8([0x03, 0x04, 0x03, 0x03]))] : undefined;
+    this.c(record(22, hsMessage(1, clientHelloBody({ sessionId: offer, suites: [0xc02f], exts }))));
+  }
+
+  /** A full handshake in which the server issues session ID `issued`. */
+  full(offer: number[], issued: number[], tls13Capable = false): this {
+    this.hello(offer, tls13Capable);
+    this.s(Buffer.concat([record(22, Buffer.concat([hsMessage(2, serverHelloBody({ sessionId: issued })), hsMessage(11, new Uint8Array(3)), hsMessage(14, new Uint8Array(0))]))]));
+    this.c(Buffer.concat([record(22, hsMessage(16, new Uint8Array(33).fill(1))), record(20, Uint8Array.of(1)), record(22, new Uint8Array(40).fill(3))]));
+    this.s(Buffer.concat([record(20, Uint8Array.of(1)), record(22, new Uint8Array(40).fill(4))]));
+    return this;
+  }
+
+  /** An abbreviated handshake resuming session ID `id` (the ServerHello echoes it). */
+  resumed(id: number[]): this {
+    this.hello(id, false);
+    this.s(Buffer.concat([record(22, hsMessage(2, serverHelloBody({ sessionId: id }))), record(20, Uint8Array.of(1)), record(22, new Uint8Array(40).fill(4))]));
+    this.c(Buffer.concat([record(20, Uint8Array.of(1)), record(22, new Uint8Array(40).fill(3))]));
+    return this;
+  }
+
+  close(): this {
+    this.cap.packet(CLIENT, SERVER, this.port, 443, this.cs++, this.ss, F.FIN | F.ACK);
+    this.cap.packet(SERVER, CLIENT, 443, this.port, this.ss++, this.cs, F.FIN | F.ACK);
+    this.cap.packet(CLIENT, SERVER, this.port, 443, this.cs, this.ss, F.ACK);
+    return this;
+  }
+}
+
+const X = new Array(32).fill(0xab);
+const Y = new Array(32).fill(0xcd);
+
+describe('analyze -j: links across files as a sequential run makes them', () => {
+  it('the first connection to issue a session ID is its origin, not the lowest id (a socket opened early)', () => {
+    const a = new Capture(1_700_000_000);
+    const early = new Tls12(a, 40001).open(); // #1: connected first, hello later
+    new Tls12(a, 40002).open().full([], X).close(); // #2 issues X
+    early.resumed(X).close(); // #1 resumes X: its ServerHello repeats X
+    const b = new Capture(1_700_000_030);
+    new Tls12(b, 40003).open().resumed(X).close(); // #3, in the next file
+    const [one, two] = both([a.save('pre.0.pcap'), b.save('pre.1.pcap')]);
+    expectSame(one, two);
+    const c3 = one.connections.find((c) => c.id === 3)!;
+    expect(c3.kind).toBe('resumed-session-id');
+    expect(c3.resumedFrom).toBe(2);
+    expect(c3.origin?.connection).toBe(2);
+  });
+
+  it("a TLS 1.3-capable client's 32-byte session ID issued in an earlier file is an offer, rejected by a full handshake", () => {
+    const a = new Capture(1_700_000_000);
+    new Tls12(a, 40001).open().full([], X).close();
+    const b = new Capture(1_700_000_060);
+    new Tls12(b, 40002).open().full(X, Y, true).close();
+    const [one, two] = both([a.save('compat.0.pcap'), b.save('compat.1.pcap')]);
+    expectSame(one, two);
+    const c2 = one.connections.find((c) => c.id === 2)!;
+    expect(c2.offered).toEqual(['session-id']);
+    expect(c2.rejected).toBe(true);
+    expect(c2.origin?.connection).toBe(1);
+    expect(c2.evidence).toContain('client offered session-id; server did a full handshake');
+    // Alone, the second file cannot tell the ID from a compatibility-mode random one.
+    const alone = spawnSync(process.execPath, [BIN, 'analyze', '-q', '-f', 'json', join(tmp, 'compat.1.pcap')], { encoding: 'utf8' });
+    const c = (JSON.parse(alone.stdout) as Report).connections[0];
+    expect(c.offered).toEqual([]);
+    expect(c.rejected).toBeNull();
+  });
+
+  it('the post-mortem capture cut into two files at many places, all in one run', () => {
+    const whole = readFileSync(sample('postmortem.pcap'));
+    const recs = pcapRecords(whole);
+    // Cuts through connections that resume across the cut with a ticket, a session ID or both.
+    const files: string[] = [];
+    for (const cut of [15, 43, 50, 71, 78]) {
+      for (const [k, part] of [recs.slice(0, cut), recs.slice(cut)].entries()) {
+        const path = join(tmp, `pm${cut}.${k}.pcap`);
+        writeFileSync(path, Buffer.concat([whole.subarray(0, 24), ...part]));
+        files.push(path);
+      }
+    }
+    const [one, many] = both(files, 3, { TLSFLIGHT_WORKER_BATCH: '1', TLSFLIGHT_WORKER_CREDITS: '1' });
+    expectSame(one, many);
+    // Each pair on its own: the second half's resumptions link to the first half's issuers.
+    for (let i = 0; i < files.length; i += 2) {
+      const [a, b] = both(files.slice(i, i + 2));
+      expectSame(a, b);
+    }
+  });
+});
