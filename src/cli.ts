@@ -131,6 +131,7 @@ async function analyzeOne(
   a: CommonArgs,
   onConnection?: (c: ConnectionResult) => void,
   connections: 'listed' | 'none' = 'listed',
+  pause?: () => Promise<void> | null,
 ): Promise<Report> {
   const progress = a.quiet ? null : Progress.forStderr(captures);
   const listed = connections === 'listed';
@@ -147,6 +148,7 @@ async function analyzeOne(
       parallelMinBytes: process.env.TLSFLIGHT_PARALLEL_MIN_BYTES ? Number(process.env.TLSFLIGHT_PARALLEL_MIN_BYTES) : undefined,
       filter: a.filter ?? undefined,
       onConnection,
+      pause,
       onProgress: progress ? (file, n, total, i) => progress.update(i, file, n, total) : undefined,
     });
   } finally {
@@ -190,6 +192,8 @@ async function runAnalyze(captures: string[], a: CommonArgs, expectations: Expec
           : charts
             ? (c) => charts.push(chartConnection!(c))
             : undefined,
+      'listed',
+      jsonl ? () => jsonl.backpressure() : undefined,
     );
     charts?.sort((x, y) => x.id - y.id);
     return await writeReport(report, a, out, spool, jsonl, charts, expectations, verbose);
@@ -205,14 +209,23 @@ async function runAnalyze(captures: string[], a: CommonArgs, expectations: Expec
 class Batcher {
   private block = Buffer.allocUnsafe(BATCH_BYTES);
   private used = 0;
+  /** The output refused more: the analysis should wait for it to drain. */
+  private congested = false;
 
   constructor(private readonly out: Out) {}
+
+  /** What the reading of the capture should wait for, or null to go on. */
+  backpressure(): Promise<void> | null {
+    if (!this.congested) return null;
+    this.congested = false;
+    return this.out.drain();
+  }
 
   /** Adds a line, given as one string or as pieces written one after the other. */
   add(line: string, more1 = '', more2 = ''): void {
     const max = (line.length + more1.length + more2.length) * 3 + 1;
     if (this.block.length - this.used < max) {
-      this.flush();
+      if (!this.flush()) this.congested = true;
       if (max > this.block.length) this.block = Buffer.allocUnsafe(max);
     }
     this.used += writePieces(this.block, this.used, line, more1, more2);

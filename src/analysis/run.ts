@@ -39,6 +39,12 @@ export interface RunOptions {
   /** Streaming consumer: connections as they end. The report still collects them unless `keep` is false. */
   onConnection?: (c: ConnectionResult) => void;
   keep?: boolean;
+  /**
+   * Asked between chunks of input; reading waits for a promise it returns. For a streamed report
+   * whose reader is slower than the analysis. Not with worker threads or --reader-thread, which
+   * read on their own.
+   */
+  pause?: () => Promise<void> | null;
   /** `index`: the file's position in the list given (the same path may be given twice). */
   onProgress?: (file: string, bytesRead: number, total: number | null, index: number) => void;
   /** Only connections passing this count anywhere in the report. */
@@ -89,6 +95,7 @@ export async function readOneFile(
   path: string,
   onProgress?: (bytesRead: number, total: number | null) => void,
   readerThread = false,
+  pause?: () => Promise<void> | null,
 ): Promise<CaptureSummary> {
   const total = sourceSize(path);
   const threaded = readerThread && total !== null && total >= readerThreadMinBytes() && availableParallelism() > 1;
@@ -100,6 +107,7 @@ export async function readOneFile(
   const result = await read(path, (f) => analyzer.frame(f), {
     onStart: (info) => (live = info),
     onProgress: onProgress ? (n) => onProgress(n, total) : undefined,
+    pause,
   });
   analyzer.endFile();
   const info = result.info;
@@ -210,7 +218,8 @@ export async function analyzeCaptures(paths: string[], opts: RunOptions = {}): P
   const analyzer = new Analyzer({ onConnection: (c) => collector.add(c) });
   const captures: CaptureSummary[] = [];
   for (const [i, path] of paths.entries()) {
-    captures.push(await readOneFile(analyzer, path, opts.onProgress ? (n, t) => opts.onProgress!(path, n, t, i) : undefined, opts.readerThread ?? false));
+    const progress = opts.onProgress ? (n: number, t: number | null) => opts.onProgress!(path, n, t, i) : undefined;
+    captures.push(await readOneFile(analyzer, path, progress, opts.readerThread ?? false, opts.pause));
   }
   return collector.report(captures, analyzer.stats, analyzer.unsupportedLinkTypes);
 }

@@ -13,6 +13,11 @@ export interface ReadOptions {
   onStart?: (info: CaptureInfo) => void;
   /** Called with bytes consumed from the (possibly compressed) source, for progress. */
   onProgress?: (bytesRead: number) => void;
+  /**
+   * Asked before each chunk is read: a promise makes reading wait for it. Output backpressure:
+   * connections streamed to a slow reader would otherwise pile up in memory.
+   */
+  pause?: () => Promise<void> | null;
 }
 
 /** Size of a regular file, or null for stdin, pipes and devices. */
@@ -53,11 +58,12 @@ async function makeDecoder(kind: Kind, sink: FrameSink): Promise<CaptureDecoder 
  */
 export async function readCapture(path: string, sink: FrameSink, opts: ReadOptions = {}): Promise<ReadResult> {
   const onBytes = opts.onProgress ?? null;
+  const pause = opts.pause ?? null;
   let source: ChunkSource;
-  if (path === '-') source = streamSource(process.stdin, onBytes);
+  if (path === '-') source = streamSource(process.stdin, onBytes, pause);
   else {
     try {
-      source = await fileSource(path, onBytes);
+      source = await fileSource(path, onBytes, pause);
     } catch (err) {
       return failed(describeIoError(err));
     }
@@ -80,18 +86,25 @@ export async function readCapture(path: string, sink: FrameSink, opts: ReadOptio
 interface ChunkSource {
   chunks: AsyncIterable<Buffer>;
   reused: boolean;
+  /**
+   * What the chunks wait for (ReadOptions.pause). A decompressor takes it over: the frames come
+   * from its output, which must wait, while its input is fed as that output is consumed.
+   */
+  ctl: { pause: Pause };
   close(): Promise<void>;
 }
 
 /** Told the bytes read from the source so far, for progress. */
 type BytesRead = ((total: number) => void) | null;
+type Pause = (() => Promise<void> | null) | null;
 
 /** Longest stretch of reading and decoding without letting the event loop run (output, progress). */
 const YIELD_MS = 20;
 
-async function fileSource(path: string, onBytes: BytesRead): Promise<ChunkSource> {
+async function fileSource(path: string, onBytes: BytesRead, pause: Pause): Promise<ChunkSource> {
   const fh: FileHandle = await open(path, 'r');
-  return { chunks: fileChunks(fh, onBytes), reused: true, close: () => fh.close().catch(() => undefined) };
+  const ctl = { pause };
+  return { chunks: fileChunks(fh, onBytes, ctl), reused: true, ctl, close: () => fh.close().catch(() => undefined) };
 }
 
 /**
@@ -100,7 +113,7 @@ async function fileSource(path: string, onBytes: BytesRead): Promise<ChunkSource
  * 1.33–1.45 s). The event loop still gets a turn every YIELD_MS, so streamed output and the
  * progress bar go on during a long file.
  */
-async function* fileChunks(fh: FileHandle, onBytes: BytesRead): AsyncGenerator<Buffer> {
+async function* fileChunks(fh: FileHandle, onBytes: BytesRead, ctl: { pause: Pause }): AsyncGenerator<Buffer> {
   const buf = Buffer.allocUnsafe(READ_CHUNK);
   let pos = 0;
   let lastYield = performance.now();
@@ -110,23 +123,30 @@ async function* fileChunks(fh: FileHandle, onBytes: BytesRead): AsyncGenerator<B
     pos += got;
     onBytes?.(pos);
     yield buf.subarray(0, got);
-    if (performance.now() - lastYield >= YIELD_MS) {
+    const wait = ctl.pause?.();
+    if (wait) {
+      await wait;
+      lastYield = performance.now();
+    } else if (performance.now() - lastYield >= YIELD_MS) {
       await new Promise<void>((res) => setImmediate(res));
       lastYield = performance.now();
     }
   }
 }
 
-function streamSource(stream: Readable, onBytes: BytesRead): ChunkSource {
-  return { chunks: streamChunks(stream, onBytes), reused: false, close: async () => undefined };
+function streamSource(stream: Readable, onBytes: BytesRead, pause: Pause): ChunkSource {
+  const ctl = { pause };
+  return { chunks: streamChunks(stream, onBytes, ctl), reused: false, ctl, close: async () => undefined };
 }
 
-async function* streamChunks(stream: Readable, onBytes: BytesRead): AsyncGenerator<Buffer> {
+async function* streamChunks(stream: Readable, onBytes: BytesRead, ctl: { pause: Pause }): AsyncGenerator<Buffer> {
   let total = 0;
   for await (const c of stream as AsyncIterable<Buffer>) {
     total += c.length;
     onBytes?.(total);
     yield c;
+    const wait = ctl.pause?.();
+    if (wait) await wait;
   }
 }
 
@@ -148,7 +168,11 @@ async function decodeChunks(
         head = Buffer.concat([head, chunk]);
         if (head.length < 4) continue;
         const kind = sniff(head);
-        if (kind === 'gzip' && !compressed) return await decodeGzip(head, iter, source, sink, onStart);
+        if (kind === 'gzip' && !compressed) {
+          const pause = source.ctl.pause;
+          source.ctl.pause = null;
+          return await decodeGzip(head, iter, source, sink, onStart, pause);
+        }
         decoder = await makeDecoder(kind, sink);
         if (!decoder) return failed(compressed ? 'gzip data is not a pcap or pcapng capture' : 'not a pcap or pcapng capture (unknown magic number)');
         onStart?.(decoder.info);
@@ -178,7 +202,8 @@ async function decodeGzip(
   rest: AsyncIterator<Buffer>,
   source: ChunkSource,
   sink: FrameSink,
-  onStart?: (info: CaptureInfo) => void,
+  onStart: ((info: CaptureInfo) => void) | undefined,
+  pause: Pause,
 ): Promise<ReadResult> {
   const gunzip = createGunzip({ chunkSize: READ_CHUNK });
   const fed = (async () => {
@@ -193,7 +218,7 @@ async function decodeGzip(
     gunzip.end();
   })();
   fed.catch((err) => gunzip.destroy(err as Error));
-  const result = await decodeChunks(streamSource(gunzip, null), sink, true, onStart);
+  const result = await decodeChunks(streamSource(gunzip, null, pause), sink, true, onStart);
   result.info.compressed = 'gzip';
   return result;
 }

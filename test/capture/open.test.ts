@@ -43,4 +43,34 @@ describe('readCapture from a file', () => {
     expect(progress.length).toBeGreaterThan(10);
     expect(progress.at(-1)).toBe(24 + 16_000 * (16 + 1500));
   });
+
+  it('waits for what pause() returns before reading on, for a file and for gzip', async () => {
+    const data = new Uint8Array(1000).fill(7);
+    const recs = Array.from({ length: 6000 }, (_, i) => ({ sec: 1_700_000_000, frac: i, data }));
+    const plain = join(tmp, 'paused.pcap');
+    writeFileSync(plain, pcapFile(recs));
+    const { gzipSync } = await import('node:zlib');
+    const gz = join(tmp, 'paused.pcap.gz');
+    writeFileSync(gz, gzipSync(pcapFile(recs)));
+    for (const file of [plain, gz]) {
+      let frames = 0;
+      let release: (() => void) | null = null;
+      const waits: number[] = [];
+      const reading = readCapture(file, () => frames++, {
+        // Hold the reading after the first chunk until the test lets it go.
+        pause: () => (waits.length === 0 ? new Promise<void>((res) => { waits.push(frames); release = res; }) : null),
+      });
+      await new Promise((res) => setTimeout(res, 50));
+      expect(waits).toHaveLength(1);
+      expect(frames).toBe(waits[0]);
+      expect(frames).toBeLessThan(6000);
+      await new Promise((res) => setTimeout(res, 50));
+      expect(frames).toBe(waits[0]);
+      release!();
+      const r = await reading;
+      expect(r.problem).toBeNull();
+      expect(frames).toBe(6000);
+    }
+  });
 });
+
