@@ -19,7 +19,8 @@ export function isoTime(sec: number, nsec: number, nanos: boolean): string {
   const frac = nanos ? String(nsec).padStart(9, '0') : String(Math.floor(nsec / 1000)).padStart(6, '0');
   if (!Number.isFinite(sec) || Math.abs(sec) > MAX_DATE_SEC) return `epoch+${sec}.${frac}s`;
   if (sec !== cachedSec) {
-    cachedBase = new Date(sec * 1000).toISOString().slice(0, 19);
+    // Up to the milliseconds (".sssZ"): years beyond 9999 (or before 0) have six digits and a sign.
+    cachedBase = new Date(sec * 1000).toISOString().slice(0, -5);
     cachedSec = sec;
   }
   return `${cachedBase}.${frac}Z`;
