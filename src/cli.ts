@@ -63,7 +63,9 @@ class Out {
 
   async drain(): Promise<void> {
     const stream = this.file ?? process.stdout;
-    if (this.failed || stream.destroyed) return;
+    // Without a pending 'drain' none will come: waiting would leave nothing to keep Node running,
+    // and it would exit with the rest of the output unwritten.
+    if (this.failed || stream.destroyed || !stream.writableNeedDrain) return;
     await new Promise<void>((res) => {
       const done = () => {
         stream.off('drain', done);

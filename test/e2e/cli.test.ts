@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ROOT, sample } from '../helpers/analyze.js';
-import { pcapFile, pcapRecords } from '../helpers/build.js';
+import { clientHelloBody, F, hsMessage, pcapFile, pcapRecords, record, tcpPacket } from '../helpers/build.js';
 
 const BIN = join(ROOT, 'bin', 'tlsflight.js');
 const tmp = mkdtempSync(join(tmpdir(), 'tlsflight-cli-'));
@@ -199,6 +199,38 @@ describe('tlsflight CLI', () => {
     const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
     expect(err).toBe('');
     expect(code).toBe(0);
+  });
+
+  it('JSONL: every line is written when a file ends with the output full and the next one starts later', async () => {
+    // 2,000 connections left open end together with the file: megabytes of lines at once, more
+    // than the output takes in one go. The next input (stdin) comes only after that has drained.
+    const recs = [];
+    for (let i = 0; i < 2000; i++) {
+      const sport = 20000 + i;
+      const client = `10.1.${i >> 8}.${i & 255}`;
+      const hello = record(22, hsMessage(1, clientHelloBody({ sessionId: new Array(32).fill(i & 255) })));
+      for (const [k, seg] of [
+        { src: client, dst: '10.0.0.2', sport, dport: 443, seq: 100, flags: F.SYN },
+        { src: '10.0.0.2', dst: client, sport: 443, dport: sport, seq: 900, ack: 101, flags: F.SYN | F.ACK },
+        { src: client, dst: '10.0.0.2', sport, dport: 443, seq: 101, ack: 901, flags: F.ACK | F.PSH, payload: hello },
+      ].entries()) {
+        recs.push({ sec: 1_700_000_000 + Math.floor(i / 1000), frac: (i % 1000) * 1000 + k, data: tcpPacket(seg) });
+      }
+    }
+    const open = join(tmp, 'open.pcap');
+    writeFileSync(open, pcapFile(recs));
+    const outFile = join(tmp, 'open.jsonl');
+    const child = spawn(process.execPath, [BIN, 'analyze', '-q', '-f', 'jsonl', '-o', outFile, open, '-'], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    setTimeout(() => child.stdin.end(readFileSync(sample('mix.pcap'))), 1500);
+    const code = await new Promise<number | null>((res) => child.on('close', (c) => res(c)));
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const lines = readFileSync(outFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type?: string });
+    // 2,000 + mix.pcap's 10 connections, then the summary line.
+    expect(lines.filter((l) => l.type === undefined || l.type === 'connection')).toHaveLength(2010);
+    expect(lines).toHaveLength(2011);
   });
 
   it('several files in one call are reported together and per file', () => {
