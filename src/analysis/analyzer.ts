@@ -7,12 +7,13 @@ import { classify } from './classify.js';
 import { Connection, type Endpoint } from './connection.js';
 import { FlowTable } from './flow-table.js';
 import { IssuedRegistry, type IssueKind, type IssueRecord } from './linker.js';
-import { buildResult } from './result.js';
+import { buildResult, clientHelloTime } from './result.js';
 import type { Side } from './types.js';
 
 export interface AnalyzerOptions {
   /** Called for every finished connection, in the order connections end (streaming output). */
-  onConnection?: (c: ConnectionResult) => void;
+  /** `clientHelloTime`: what a connection's origin age is measured from (result.ts). */
+  onConnection?: (c: ConnectionResult, clientHelloTime: number) => void;
   /**
    * Called, in capture order, when a connection issues a session ID or ticket (or first offers a
    * PSK identity) that the linking registry did not know: what a later file's connections may be
@@ -149,7 +150,7 @@ export class Analyzer {
     }
     const trace = conn.finish();
     const c = classify(trace, this.issued.excluding(conn.id));
-    this.opts.onConnection?.(buildResult(conn, trace, c, this.file, this.nanos(), this.issued));
+    this.opts.onConnection?.(buildResult(conn, trace, c, this.file, this.nanos(), this.issued), clientHelloTime(conn, trace));
   }
 
   private countSkip(r: string, linkType: number): void {

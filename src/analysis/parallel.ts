@@ -3,27 +3,9 @@ import type { CaptureSummary, ConnectionResult, OriginJson, PacketStats, Report 
 import type { Offer } from './types.js';
 import { IssuedRegistry, type IssueRecord } from './linker.js';
 import type { Collector, RunOptions } from './run.js';
-import type { FileJob, IssueEvent, WorkerMessage } from './worker.js';
+import type { Batch, FileJob, IssueEvent, WorkerMessage } from './worker.js';
 
 type Done = Extract<WorkerMessage, { type: 'done' }>;
-
-/**
- * A connection's `start` (isoTime) in seconds, to its full precision: Date.parse keeps
- * milliseconds only, which moved ages computed across files by up to a millisecond.
- */
-function startSeconds(start: string): number {
-  const m = /^(.*T\d\d:\d\d:\d\d)(\.\d+)?Z$/.exec(start);
-  if (m) return Date.parse(`${m[1]}Z`) / 1000 + (m[2] ? Number(m[2]) : 0);
-  const e = /^epoch\+(-?[\d.e+]+)s$/.exec(start);
-  return e ? Number(e[1]) : Date.parse(start) / 1000;
-}
-
-/** Capture time (seconds) of the first flight from `from` that carries `message`. */
-function messageTime(c: ConnectionResult, message: string): number {
-  const start = startSeconds(c.start);
-  const f = c.flights.find((x) => x.messages.includes(message));
-  return start + (f ? f.atMs / 1000 : 0);
-}
 
 /** What a client can offer to resume, in the order an origin is looked for. */
 const VIAS = ['ticket', 'session-id', 'psk'] as const;
@@ -34,13 +16,13 @@ function offeredKey(c: ConnectionResult, via: OriginJson['via']): string | null 
 }
 
 /** `c`'s origin in an earlier file's connection, from what the registry kept of it. */
-function originFrom(c: ConnectionResult, via: OriginJson['via'], rec: IssueRecord): OriginJson {
+function originFrom(c: ConnectionResult, via: OriginJson['via'], rec: IssueRecord, helloTime: number): OriginJson {
   return {
     via,
     connection: rec.conn,
     server: { ip: rec.serverIp, port: rec.serverPort },
     sni: rec.sni,
-    ageS: Math.round((messageTime(c, 'CH') - rec.time) * 1000) / 1000,
+    ageS: Math.round((helloTime - rec.time) * 1000) / 1000,
     lifetimeHint: rec.lifetimeHint,
     sameServer: rec.serverIp === c.server.ip && rec.serverPort === c.server.port,
   };
@@ -70,7 +52,7 @@ class CrossFileLinker {
    * PSK (the order result.ts looks in) whose key an earlier file issued (connection ids up to
    * `lastEarlierId`) or its own file did, an earlier file's first.
    */
-  link(c: ConnectionResult, lastEarlierId: number): void {
+  link(c: ConnectionResult, lastEarlierId: number, helloTime: number): void {
     const compat = c.sessionId.client !== null ? c.evidence.findIndex((e) => e.startsWith(MAYBE_COMPAT_ID)) : -1;
     if (compat >= 0) {
       const rec = this.reg.get('session-id', c.sessionId.client!);
@@ -82,7 +64,7 @@ class CrossFileLinker {
       const key = offeredKey(c, via);
       const rec = key ? this.reg.get(via, key) : null;
       if (rec && rec.conn <= lastEarlierId) {
-        this.linkTo(c, via, rec);
+        this.linkTo(c, via, rec, helloTime);
         return;
       }
       if (c.origin?.via === via) return;
@@ -111,15 +93,16 @@ class CrossFileLinker {
         const alert = ev.findIndex((e) => /^(client|server|plaintext) alert /.test(e));
         ev.splice(alert < 0 ? ev.length : alert, 0, ...add);
       }
-    } else if (c.version === null && c.rejected === false) {
-      // No ServerHello: nothing offered was answered (classify.ts says false only with no offer).
+    } else if (c.resumed !== true && c.rejected === false) {
+      // No (final) ServerHello: nothing offered was answered; classify.ts says false there only
+      // when nothing was offered. An abbreviated handshake stays false: an offer was accepted.
       c.rejected = null;
     }
     c.evidence = ev;
   }
 
-  private linkTo(c: ConnectionResult, via: OriginJson['via'], rec: IssueRecord): void {
-    c.origin = originFrom(c, via, rec);
+  private linkTo(c: ConnectionResult, via: OriginJson['via'], rec: IssueRecord, helloTime: number): void {
+    c.origin = originFrom(c, via, rec, helloTime);
     // TLS <= 1.2 abbreviated handshakes say what was resumed from the same lookups (classify12):
     // a ticket issued earlier first, then a session ID. A TLS 1.3 PSK's origin is the first
     // connection that offered it, not an issuer: no resumedFrom there, as in a sequential run.
@@ -161,7 +144,7 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
   const unsupported = new Set<number>();
   const linker = new CrossFileLinker();
   /** Batches of files whose turn has not come, with the credit to give back once merged. */
-  const queued: { connections: ConnectionResult[]; issued: IssueEvent[]; credit: Int32Array }[][] = paths.map(() => []);
+  const queued: { batch: Batch; credit: Int32Array }[][] = paths.map(() => []);
   const done: (Done | undefined)[] = new Array(paths.length);
   let current = 0;
   let offset = 0;
@@ -170,7 +153,12 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
   let settle!: (err: Error | null) => void;
   const finished = new Promise<Error | null>((res) => (settle = res));
 
-  const merge = (conns: ConnectionResult[], issued: IssueEvent[]) => {
+  /** Issues of the current file handed to the linker so far. */
+  let remembered = 0;
+  /** Of those, the ones in batches before the one being merged. */
+  let batchStart = 0;
+  const merge = (b: Batch) => {
+    const conns = b.connections;
     // Ids continue from the previous file, as in a sequential run.
     for (const c of conns) {
       c.id += offset;
@@ -178,8 +166,17 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
       if (c.origin) c.origin.connection += offset;
       if (offset > 0) c.evidence = c.evidence.map((e) => e.replace(/connection #(\d+)/g, (_, n: string) => `connection #${Number(n) + offset}`));
     }
-    for (const c of conns) linker.link(c, offset);
-    linker.remember(issued, offset);
+    // Each connection is linked against what was issued before it ended, as in a sequential run.
+    const upTo = (n: number) => {
+      if (n > remembered) linker.remember(b.issued.slice(remembered - batchStart, n - batchStart), offset);
+      remembered = Math.max(remembered, n);
+    };
+    for (let i = 0; i < conns.length; i++) {
+      upTo(b.issuedBefore[i]);
+      linker.link(conns[i], offset, b.helloTimes[i]);
+    }
+    upTo(batchStart + b.issued.length);
+    batchStart = remembered;
     for (const c of conns) collector.add(c);
   };
   const giveBack = (credit: Int32Array) => {
@@ -189,13 +186,15 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
   const advance = () => {
     while (current < paths.length) {
       for (const q of queued[current]) {
-        merge(q.connections, q.issued);
+        merge(q.batch);
         giveBack(q.credit);
       }
       queued[current] = [];
       const d = done[current];
       if (!d) return;
-      merge(d.connections, d.issued);
+      merge(d.batch);
+      remembered = 0;
+      batchStart = 0;
       captures.push(d.capture);
       for (const k of Object.keys(stats) as (keyof PacketStats)[]) stats[k] += d.stats[k];
       for (const t of d.unsupported) unsupported.add(t);
@@ -228,9 +227,9 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
           opts.onProgress?.(paths[m.index], m.bytes, m.total, m.index);
         } else if (m.type === 'batch') {
           if (m.index === current) {
-            merge(m.connections, m.issued);
+            merge(m);
             giveBack(credit);
-          } else queued[m.index].push({ connections: m.connections, issued: m.issued, credit });
+          } else queued[m.index].push({ batch: m, credit });
         } else if (m.type === 'done') {
           done[m.index] = m;
           start(w, shared);

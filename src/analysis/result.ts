@@ -71,12 +71,17 @@ function round3(ms: number): number {
   return Math.round(ms * 1000) / 1000;
 }
 
+/** Capture time (seconds) of the connection's first ClientHello, or of its start without one. */
+export function clientHelloTime(conn: Connection, t: HandshakeTrace): number {
+  const chEvent = t.events.find((e) => e.name === 'CH');
+  return conn.startSec + conn.startNsec / 1e9 + (chEvent ? chEvent.ms / 1000 : 0);
+}
+
 /** Where what the client offered came from, when the capture shows it. */
 function originOf(conn: Connection, t: HandshakeTrace, c: Classification, reg: IssuedRegistry): OriginJson | null {
   const ch = t.clientHellos.length > 0 ? t.clientHellos[t.clientHellos.length - 1] : null;
   if (!ch || !c.offered || c.offered.length === 0) return null;
-  const chEvent = t.events.find((e) => e.name === 'CH');
-  const chTime = conn.startSec + conn.startNsec / 1e9 + (chEvent ? chEvent.ms / 1000 : 0);
+  const chTime = clientHelloTime(conn, t);
   const candidates: [OriginJson['via'], string | null][] = [
     ['ticket', c.offered.includes('ticket') ? ch.sessionTicketHash : null],
     ['session-id', c.offered.includes('session-id') ? ch.sessionId : null],

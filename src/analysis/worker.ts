@@ -25,16 +25,28 @@ export interface IssueEvent {
   rec: IssueRecord;
 }
 
+/**
+ * Connections as they ended, and what the file's connections issued meanwhile, in capture order.
+ * Per connection: the capture time of its ClientHello (for origin ages, as result.ts measures
+ * them) and how many of the file's issues came before its end (so the merge's registry holds, at
+ * each connection, what a sequential run's held, evictions included).
+ */
+export interface Batch {
+  connections: ConnectionResult[];
+  helloTimes: number[];
+  issuedBefore: number[];
+  issued: IssueEvent[];
+}
+
 export type WorkerMessage =
   | { type: 'progress'; index: number; bytes: number; total: number | null }
-  | { type: 'batch'; index: number; connections: ConnectionResult[]; issued: IssueEvent[] }
+  | ({ type: 'batch'; index: number } & Batch)
   | {
       type: 'done';
       index: number;
       capture: Awaited<ReturnType<typeof readOneFile>>;
-      /** The results (and issues) not sent in batches yet. */
-      connections: ConnectionResult[];
-      issued: IssueEvent[];
+      /** What was not sent in batches yet. */
+      batch: Batch;
       count: number;
       stats: Analyzer['stats'];
       unsupported: number[];
@@ -47,23 +59,26 @@ if (port) {
     void (async () => {
       try {
         const credit = new Int32Array(job.credit);
-        let connections: ConnectionResult[] = [];
-        let issued: IssueEvent[] = [];
+        let batch: Batch = { connections: [], helloTimes: [], issuedBefore: [], issued: [] };
+        let issuedSoFar = 0;
         const send = () => {
           // Blocks this thread until the main thread has room; the timeout only re-checks.
           while (Atomics.load(credit, 0) <= 0) Atomics.wait(credit, 0, 0, 1000);
           Atomics.sub(credit, 0, 1);
-          port.postMessage({ type: 'batch', index: job.index, connections, issued } satisfies WorkerMessage);
-          connections = [];
-          issued = [];
+          port.postMessage({ type: 'batch', index: job.index, ...batch } satisfies WorkerMessage);
+          batch = { connections: [], helloTimes: [], issuedBefore: [], issued: [] };
         };
         const analyzer = new Analyzer({
-          onConnection: (c) => {
-            connections.push(c);
-            if (connections.length >= job.batch) send();
+          onConnection: (c, helloTime) => {
+            batch.connections.push(c);
+            batch.helloTimes.push(helloTime);
+            batch.issuedBefore.push(issuedSoFar);
+            if (batch.connections.length >= job.batch) send();
           },
-          // In capture order, batch after batch: the merge remembers them as a sequential run would.
-          onIssue: (kind, key, rec) => issued.push({ kind, key, rec }),
+          onIssue: (kind, key, rec) => {
+            batch.issued.push({ kind, key, rec });
+            issuedSoFar++;
+          },
         });
         let last = 0;
         const capture = await readOneFile(analyzer, job.path, (bytes, total) => {
@@ -76,8 +91,7 @@ if (port) {
           type: 'done',
           index: job.index,
           capture,
-          connections,
-          issued,
+          batch,
           count: analyzer.connectionCount,
           stats: analyzer.stats,
           unsupported: [...analyzer.unsupportedLinkTypes],

@@ -58,6 +58,10 @@ class Capture {
     this.recs.push({ sec: this.sec + Math.floor(this.us / 1e6), frac: this.us % 1e6, data: tcpPacket({ src, dst, sport, dport, seq, ack, flags, payload }) });
   }
 
+  idle(ms: number): void {
+    this.us += ms * 1000;
+  }
+
   save(name: string): string {
     const path = join(tmp, name);
     writeFileSync(path, pcapFile(this.recs));
@@ -83,7 +87,7 @@ class Tls12 {
     return this;
   }
 
-  private c(b: Uint8Array): void {
+  c(b: Uint8Array): void {
     this.cap.packet(CLIENT, SERVER, this.port, 443, this.cs, this.ss, F.PSH | F.ACK, b);
     this.cs += b.length;
   }
@@ -93,7 +97,7 @@ class Tls12 {
     this.ss += b.length;
   }
 
-  private hello(offer: number[], tls13Capable: boolean): void {
+  hello(offer: number[], tls13Capable: boolean): void {
     // A TLS 1.3-capable client lists 1.3 and 1.2 in supported_versions.
     const exts = tls13Capable ? [ext(43, vec8([0x03, 0x04, 0x03, 0x03]))] : undefined;
     this.c(record(22, hsMessage(1, clientHelloBody({ sessionId: offer, suites: [0xc02f], exts }))));
@@ -113,6 +117,19 @@ class Tls12 {
     this.hello(id, false);
     this.s(Buffer.concat([record(22, hsMessage(2, serverHelloBody({ sessionId: id }))), record(20, Uint8Array.of(1)), record(22, new Uint8Array(40).fill(4))]));
     this.c(Buffer.concat([record(20, Uint8Array.of(1)), record(22, new Uint8Array(40).fill(3))]));
+    return this;
+  }
+
+  /** The server answers with a HelloRetryRequest (the special random) and nothing else. */
+  retryOnly(id: number[]): this {
+    const random = [...Buffer.from('cf21ad74e59a6111be1d8c021e65b891c2a211167abb8c5e079e09e2c8a8339c', 'hex')];
+    this.s(record(22, hsMessage(2, serverHelloBody({ sessionId: id, random }))));
+    return this;
+  }
+
+  /** Time passes before the next packet. */
+  wait(ms: number): this {
+    this.cap.idle(ms);
     return this;
   }
 
@@ -182,4 +199,33 @@ describe('analyze -j: links across files as a sequential run makes them', () => 
       expectSame(a, b);
     }
   });
+
+  it('an origin age counts from the ClientHello itself, not from the start of its flight', () => {
+    const a = new Capture(1_700_000_000);
+    new Tls12(a, 40001).open().full([], X).close();
+    const b = new Capture(1_700_000_100);
+    const c = new Tls12(b, 40002).open();
+    c.c(record(22, hsMessage(1, Uint8Array.of(3, 3, 0)))); // a ClientHello too short to read: "CH?"
+    c.wait(2000).resumed(X).close();
+    const [one, two] = both([a.save('age.0.pcap'), b.save('age.1.pcap')]);
+    expectSame(one, two);
+    const c2 = one.connections.find((x) => x.id === 2)!;
+    expect(c2.origin?.connection).toBe(1);
+    expect(c2.origin?.ageS).toBeGreaterThan(101);
+  });
+
+  it('a 32-byte session ID from an earlier file, answered only by a HelloRetryRequest: offered, not rejected', () => {
+    const a = new Capture(1_700_000_000);
+    new Tls12(a, 40001).open().full([], X).close();
+    const b = new Capture(1_700_000_100);
+    const c = new Tls12(b, 40002).open();
+    c.hello(X, true);
+    c.retryOnly(X).close();
+    const [one, two] = both([a.save('hrr.0.pcap'), b.save('hrr.1.pcap')]);
+    expectSame(one, two);
+    const c2 = one.connections.find((x) => x.id === 2)!;
+    expect(c2.offered).toEqual(['session-id']);
+    expect(c2.rejected).toBeNull();
+  });
 });
+
