@@ -81,6 +81,16 @@ class Out {
 
   async close(): Promise<Error | null> {
     if (this.file) await new Promise<void>((res) => this.file!.end(res));
+    else if (!this.failed && !process.stdout.destroyed) {
+      // A write to a full disk or a closed file fails after write() returned: wait for what was
+      // written to be written, so that failure reaches the exit code.
+      await new Promise<void>((res) =>
+        process.stdout.write('', (e) => {
+          if (e) this.failed ??= e;
+          res();
+        }),
+      );
+    }
     return this.failed;
   }
 }
@@ -296,7 +306,7 @@ async function writeReport(
   }
   const err = await out.close();
   if (err) {
-    process.stderr.write(`tlsflight: ${a.output}: ${err.message}\n`);
+    process.stderr.write(`tlsflight: ${a.output ?? 'standard output'}: ${err.message}\n`);
     return EXIT_USAGE;
   }
   const code = reportProblems(report, a.quiet);
@@ -320,7 +330,7 @@ async function runDiff(before: string, after: string, a: CommonArgs): Promise<nu
   out.write(a.format === 'json' ? JSON.stringify(d, null, 2) + '\n' : a.format === 'markdown' ? renderDiffMarkdown(d, a.command) : renderDiffText(d));
   const err = await out.close();
   if (err) {
-    process.stderr.write(`tlsflight: ${a.output}: ${err.message}\n`);
+    process.stderr.write(`tlsflight: ${a.output ?? 'standard output'}: ${err.message}\n`);
     return EXIT_USAGE;
   }
   return code;

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -231,6 +231,19 @@ describe('tlsflight CLI', () => {
     // 2,000 + mix.pcap's 10 connections, then the summary line.
     expect(lines.filter((l) => l.type === undefined || l.type === 'connection')).toHaveLength(2010);
     expect(lines).toHaveLength(2011);
+  });
+
+  it.skipIf(!existsSync('/dev/full'))('a write error on standard output is reported and fails the run, for a short report too', () => {
+    for (const format of ['text', 'json']) {
+      const fd = openSync('/dev/full', 'w');
+      try {
+        const r = spawnSync(process.execPath, [BIN, 'analyze', '-f', format, sample('mix.pcap')], { stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+        expect(r.stderr).toMatch(/^tlsflight: standard output: ENOSPC/);
+        expect(r.status).not.toBe(0);
+      } finally {
+        closeSync(fd);
+      }
+    }
   });
 
   it('several files in one call are reported together and per file', () => {
