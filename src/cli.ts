@@ -161,7 +161,7 @@ async function analyzeOne(
       filter: a.filter ?? undefined,
       onConnection,
       pause,
-      onProgress: progress ? (file, n, total, i) => progress.update(i, file, n, total) : undefined,
+      onProgress: progress ? (_file, n, total, i) => progress.update(i, n, total) : undefined,
     });
   } finally {
     progress?.done();

@@ -41,30 +41,31 @@ export class Progress {
     return process.stderr.isTTY ? new Progress(process.stderr, files) : null;
   }
 
-  /** `bytes` of input `index` (`file`) read so far, of `total` when known. */
-  update(index: number, file: string, bytes: number, total: number | null): void {
+  /** `bytes` of input `index` read so far, of `size` when known. */
+  update(index: number, bytes: number, size: number | null): void {
     if (index < 0 || index >= this.read.length) return;
     this.read[index] = bytes;
-    if (total !== null) this.sizes[index] = total;
+    if (size !== null) this.sizes[index] = size;
     const now = this.now();
     if (now - this.last < REDRAW_MS) return;
     let done = 0;
     for (const n of this.read) done += n;
-    const total0 = this.sizes.every((s) => s !== null) ? this.sizes.reduce<number>((a, s) => a + (s ?? 0), 0) : null;
-    if (done < MIN_BYTES && (total0 === null || total0 < MIN_BYTES)) return;
+    const total = this.sizes.every((s) => s !== null) ? this.sizes.reduce<number>((a, s) => a + (s ?? 0), 0) : null;
+    if (done < MIN_BYTES && (total === null || total < MIN_BYTES)) return;
     this.last = now;
     const secs = Math.max((now - this.start) / 1000, 0.001);
     const rate = done / secs;
+    const file = this.files[0];
     const name = this.files.length === 1 ? basename(file === '-' ? 'stdin' : file).slice(0, 30) : `${this.files.length} files`;
     let line: string;
-    if (total0 !== null && total0 > 0) {
-      const frac = Math.min(done / total0, 1);
+    if (total !== null && total > 0) {
+      const frac = Math.min(done / total, 1);
       const width = 24;
       const fill = Math.round(frac * width);
-      const eta = rate > 0 ? Math.max(0, (total0 - done) / rate) : 0;
-      const [unit, div] = total0 >= 1e10 ? ['GB', 1e9] : ['MB', 1e6];
+      const eta = rate > 0 ? Math.max(0, (total - done) / rate) : 0;
+      const [unit, div] = total >= 1e10 ? ['GB', 1e9] : ['MB', 1e6];
       const amount = (x: number) => (x / div).toFixed(1);
-      line = `${name} [${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% ${amount(done)}/${amount(total0)} ${unit} ${(rate / 1e6).toFixed(1)} MB/s ETA ${formatEta(eta)}`;
+      line = `${name} [${'#'.repeat(fill)}${'-'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}% ${amount(done)}/${amount(total)} ${unit} ${(rate / 1e6).toFixed(1)} MB/s ETA ${formatEta(eta)}`;
     } else {
       line = `${name} ${(done / 1e6).toFixed(1)} MB read, ${(rate / 1e6).toFixed(1)} MB/s`;
     }

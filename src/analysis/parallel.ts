@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { CaptureSummary, ConnectionResult, OriginJson, PacketStats, Report } from '../report/model.js';
+import { originJson } from './result.js';
 import type { Offer } from './types.js';
 import { IssuedRegistry, type IssueRecord } from './linker.js';
 import type { Collector, RunOptions } from './run.js';
@@ -13,19 +14,6 @@ const VIAS = ['ticket', 'session-id', 'psk'] as const;
 /** The key of what `c`'s ClientHello offered by `via`, as the registry knows it. */
 function offeredKey(c: ConnectionResult, via: OriginJson['via']): string | null {
   return (via === 'ticket' ? c.ticketOffered?.hash : via === 'session-id' ? c.sessionId.client : c.psk?.identityHashes[0]) ?? null;
-}
-
-/** `c`'s origin in an earlier file's connection, from what the registry kept of it. */
-function originFrom(c: ConnectionResult, via: OriginJson['via'], rec: IssueRecord, helloTime: number): OriginJson {
-  return {
-    via,
-    connection: rec.conn,
-    server: { ip: rec.serverIp, port: rec.serverPort },
-    sni: rec.sni,
-    ageS: Math.round((helloTime - rec.time) * 1000) / 1000,
-    lifetimeHint: rec.lifetimeHint,
-    sameServer: rec.serverIp === c.server.ip && rec.serverPort === c.server.port,
-  };
 }
 
 const TICKET_ISSUED = 'ticket was issued by NewSessionTicket in connection #';
@@ -42,9 +30,12 @@ const MAYBE_COMPAT_ID = 'TLS 1.3-capable ClientHello with a 32-byte session ID n
 class CrossFileLinker {
   private readonly reg = new IssuedRegistry();
 
-  /** Issues of a file's connections (ids already continued from the earlier files). */
-  remember(issued: IssueEvent[], offset: number): void {
-    for (const e of issued) this.reg.issue(e.kind, e.key, offset === 0 ? e.rec : { ...e.rec, conn: e.rec.conn + offset });
+  /** Issues `from` to `to` of a batch, with connection ids continued from the earlier files. */
+  remember(issued: IssueEvent[], from: number, to: number, offset: number): void {
+    for (let i = from; i < to; i++) {
+      const e = issued[i];
+      this.reg.issue(e.kind, e.key, offset === 0 ? e.rec : { ...e.rec, conn: e.rec.conn + offset });
+    }
   }
 
   /**
@@ -102,7 +93,7 @@ class CrossFileLinker {
   }
 
   private linkTo(c: ConnectionResult, via: OriginJson['via'], rec: IssueRecord, helloTime: number): void {
-    c.origin = originFrom(c, via, rec, helloTime);
+    c.origin = originJson(via, rec, helloTime, c.server);
     // TLS <= 1.2 abbreviated handshakes say what was resumed from the same lookups (classify12):
     // a ticket issued earlier first, then a session ID. A TLS 1.3 PSK's origin is the first
     // connection that offered it, not an issuer: no resumedFrom there, as in a sequential run.
@@ -155,8 +146,6 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
 
   /** Issues of the current file handed to the linker so far. */
   let remembered = 0;
-  /** Of those, the ones in batches before the one being merged. */
-  let batchStart = 0;
   const merge = (b: Batch) => {
     const conns = b.connections;
     // Ids continue from the previous file, as in a sequential run.
@@ -167,16 +156,17 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
       if (offset > 0) c.evidence = c.evidence.map((e) => e.replace(/connection #(\d+)/g, (_, n: string) => `connection #${Number(n) + offset}`));
     }
     // Each connection is linked against what was issued before it ended, as in a sequential run.
+    const first = remembered;
     const upTo = (n: number) => {
-      if (n > remembered) linker.remember(b.issued.slice(remembered - batchStart, n - batchStart), offset);
-      remembered = Math.max(remembered, n);
+      if (n <= remembered) return;
+      linker.remember(b.issued, remembered - first, n - first, offset);
+      remembered = n;
     };
     for (let i = 0; i < conns.length; i++) {
       upTo(b.issuedBefore[i]);
       linker.link(conns[i], offset, b.helloTimes[i]);
     }
-    upTo(batchStart + b.issued.length);
-    batchStart = remembered;
+    upTo(first + b.issued.length);
     for (const c of conns) collector.add(c);
   };
   const giveBack = (credit: Int32Array) => {
@@ -194,7 +184,6 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
       if (!d) return;
       merge(d.batch);
       remembered = 0;
-      batchStart = 0;
       captures.push(d.capture);
       for (const k of Object.keys(stats) as (keyof PacketStats)[]) stats[k] += d.stats[k];
       for (const t of d.unsupported) unsupported.add(t);

@@ -1,6 +1,6 @@
 import { alertName, cipherName, groupName } from '../tls/constants.js';
 import type { ConnectionResult, FlightJson, OriginJson } from '../report/model.js';
-import type { IssuedRegistry } from './linker.js';
+import type { IssuedRegistry, IssueRecord } from './linker.js';
 import type { Connection } from './connection.js';
 import type { Classification, HandshakeTrace, HsEvent, Side } from './types.js';
 import type { ServerHello } from '../tls/types.js';
@@ -89,22 +89,26 @@ function originOf(conn: Connection, t: HandshakeTrace, c: Classification, reg: I
   ];
   const cs = t.clientSide ?? 0;
   const server = conn.sides[cs === 0 ? 1 : 0];
-  const serverIp = server.ip;
   for (const [via, key] of candidates) {
     if (!key) continue;
     const rec = reg.get(via, key);
     if (!rec || rec.conn === conn.id) continue;
-    return {
-      via,
-      connection: rec.conn,
-      server: { ip: rec.serverIp, port: rec.serverPort },
-      sni: rec.sni,
-      ageS: Math.round((chTime - rec.time) * 1000) / 1000,
-      lifetimeHint: rec.lifetimeHint,
-      sameServer: rec.serverIp === serverIp && rec.serverPort === server.port,
-    };
+    return originJson(via, rec, chTime, server);
   }
   return null;
+}
+
+/** An origin from what the registry kept of it, for a ClientHello at `helloTime` to `server`. */
+export function originJson(via: OriginJson['via'], rec: IssueRecord, helloTime: number, server: { ip: string; port: number }): OriginJson {
+  return {
+    via,
+    connection: rec.conn,
+    server: { ip: rec.serverIp, port: rec.serverPort },
+    sni: rec.sni,
+    ageS: Math.round((helloTime - rec.time) * 1000) / 1000,
+    lifetimeHint: rec.lifetimeHint,
+    sameServer: rec.serverIp === server.ip && rec.serverPort === server.port,
+  };
 }
 
 export function buildResult(

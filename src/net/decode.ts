@@ -177,23 +177,19 @@ export function decodePacket(linkType: number, d: Uint8Array, out: Packet, cut =
       break;
     case LinkType.PPP:
     case LinkType.PPP_HDLC:
+    case LinkType.C_HDLC:
       if (d.length < 1) return 'truncated';
-      if (linkType === LinkType.PPP_HDLC && d[0] !== 0xff) {
-        // Not PPP in HDLC-like framing (0xFF first) but Cisco HDLC (RFC 1547 §4.3.1).
+      // 50 carries PPP in HDLC-like framing (0xFF first) or Cisco HDLC (RFC 1547 §4.3.1).
+      if (linkType === LinkType.C_HDLC || (linkType === LinkType.PPP_HDLC && d[0] !== 0xff)) {
+        // Address (0x0F unicast, 0x8F broadcast), control, then an Ethernet type.
         if (d.length < 4) return 'truncated';
         ipv = ethertypeToIp((d[2] << 8) | d[3]);
         off = 4;
-        break;
+      } else {
+        off = pppHeader(d, 0);
+        if (off === 0) return 'truncated';
+        ipv = pppIp;
       }
-      off = pppHeader(d, 0);
-      if (off === 0) return 'truncated';
-      ipv = pppIp;
-      break;
-    case LinkType.C_HDLC:
-      // Address (0x0F unicast, 0x8F broadcast), control, then an Ethernet type.
-      if (d.length < 4) return 'truncated';
-      ipv = ethertypeToIp((d[2] << 8) | d[3]);
-      off = 4;
       break;
     default:
       return 'unsupported-link';
