@@ -86,6 +86,23 @@ function endpointText(e: EndpointJson): string {
 }
 
 /**
+ * Order of servers with as many connections: IPv4 before IPv6, addresses by value, then port. Not
+ * localeCompare: its first call loads ICU's collation data, ~9 ms of every run.
+ */
+function compareEndpoints(a: EndpointJson, b: EndpointJson): number {
+  const a6 = a.ip.includes(':');
+  const b6 = b.ip.includes(':');
+  if (a6 !== b6) return a6 ? 1 : -1;
+  const d = a6 ? (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0) : v4Value(a.ip) - v4Value(b.ip);
+  return d !== 0 ? d : a.port - b.port;
+}
+
+function v4Value(ip: string): number {
+  const p = ip.split('.');
+  return ((Number(p[0]) * 256 + Number(p[1])) * 256 + Number(p[2])) * 256 + Number(p[3]);
+}
+
+/**
  * Key of a server (address, port, SNI) in the per-server map. Joined, not templated: a kept
  * template result is a chain of pieces in memory, a joined one a single string.
  */
@@ -274,7 +291,7 @@ export class FindingsBuilder {
       s.savingRoundTrips = acc.tls12 + acc.tls13 === 0 ? null : acc.tls12 >= acc.tls13 ? 1 : 0;
       out.push(s);
     }
-    return out.sort((a, b) => b.connections - a.connections || endpointText(a.server).localeCompare(endpointText(b.server)));
+    return out.sort((a, b) => b.connections - a.connections || compareEndpoints(a.server, b.server));
   }
 
   findings(): Finding[] {
