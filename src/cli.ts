@@ -21,7 +21,7 @@ export const EXIT_USAGE = 2;
 const FORMATS = ['text', 'json', 'jsonl', 'markdown', 'html'] as const;
 type Format = (typeof FORMATS)[number];
 
-// yargs' CommonJS build, one bundled file: its ESM entry compiled ~35 modules and built an
+// yargs' CommonJS build, one bundled file: its ESM entry compiled ~40 modules and built an
 // Intl.Segmenter at every start, 75 ms of the ~330 ms a small capture takes.
 const yargs: (args: string[]) => Argv = createRequire(import.meta.url)('yargs/yargs');
 
