@@ -73,6 +73,12 @@ export class FlowTable<V> {
   private pLo = 0;
   private pHi = 0;
   private pPorts = 0;
+  /**
+   * The IPv4 flow the last probe found, while the table has not changed since: packets come in
+   * bursts per flow (80 % of the bulk benchmark's follow one of their own flow), and a burst's
+   * later packets skip the hash and Map lookup. The probe fields above still describe its tuple.
+   */
+  private hit: Slot<V> | null = null;
 
   get size(): number {
     return this.count;
@@ -84,21 +90,31 @@ export class FlowTable<V> {
       const s = u32(p.data, p.srcOffset);
       const d = u32(p.data, p.dstOffset);
       const fwd = s < d || (s === d && p.srcPort <= p.dstPort);
+      const lo = fwd ? s : d;
+      const hi = fwd ? d : s;
+      const ports = fwd ? p.srcPort * 65536 + p.dstPort : p.dstPort * 65536 + p.srcPort;
+      const hit = this.hit;
+      if (hit !== null && lo === this.pLo && hi === this.pHi && ports === this.pPorts) return hit.value;
       this.pIsV6 = false;
       this.pData = null;
-      this.pLo = fwd ? s : d;
-      this.pHi = fwd ? d : s;
-      this.pPorts = fwd ? p.srcPort * 65536 + p.dstPort : p.dstPort * 65536 + p.srcPort;
+      this.pLo = lo;
+      this.pHi = hi;
+      this.pPorts = ports;
       let h = Math.imul(this.pLo ^ 0x9e3779b9, 0x85ebca6b);
       h = Math.imul(h ^ this.pHi ^ (h >>> 13), 0xc2b2ae35);
       h = Math.imul(h ^ this.pPorts ^ (h >>> 16), 0x27d4eb2f);
       this.pHash = (h ^ (h >>> 15)) | 0;
       for (let slot: Slot<V> | null = this.maps[0].get(this.pHash) ?? null; slot; slot = slot.next) {
         const k = slot.key;
-        if (k.lo === this.pLo && k.hi === this.pHi && k.ports === this.pPorts) return slot.value;
+        if (k.lo === lo && k.hi === hi && k.ports === ports) {
+          this.hit = slot;
+          return slot.value;
+        }
       }
+      this.hit = null;
       return undefined;
     }
+    this.hit = null;
     const d = p.data;
     const c = compare16(d, p.srcOffset, p.dstOffset);
     const fwd = c < 0 || (c === 0 && p.srcPort <= p.dstPort);
@@ -149,6 +165,7 @@ export class FlowTable<V> {
 
   /** Adds `value` under a key taken from this or another table (which must not hold it yet). */
   insertKey(key: FlowKey, value: V): void {
+    this.hit = null;
     const f = key.v6 === null ? 0 : 1;
     const map = this.maps[f];
     const head = map.get(key.hash);
@@ -171,6 +188,7 @@ export class FlowTable<V> {
   }
 
   delete(key: FlowKey): void {
+    this.hit = null;
     const f = key.v6 === null ? 0 : 1;
     const map = this.maps[f];
     let prev: Slot<V> | null = null;
@@ -224,6 +242,7 @@ export class FlowTable<V> {
   }
 
   clear(): void {
+    this.hit = null;
     for (const map of this.maps) map.clear();
     this.emptied.fill(0);
     this.cursor = null;

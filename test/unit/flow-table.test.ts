@@ -35,6 +35,40 @@ describe('FlowTable', () => {
     expect(t.size).toBe(0);
   });
 
+  it('answers a burst of one flow from its last lookup, never with a flow that ended or another tuple', () => {
+    const t = new FlowTable<string>();
+    const a = () => pkt([10, 0, 0, 1], 5000, [10, 0, 0, 2], 443);
+    const aBack = () => pkt([10, 0, 0, 2], 443, [10, 0, 0, 1], 5000);
+    t.probe(a());
+    const ka = t.insertProbed('first');
+    expect(t.probe(a())).toBe('first');
+    expect(t.probe(aBack())).toBe('first');
+    // Same addresses, another port: not the remembered flow.
+    expect(t.probe(pkt([10, 0, 0, 1], 5001, [10, 0, 0, 2], 443))).toBeUndefined();
+    const kb = t.insertProbed('other');
+    expect(t.probe(a())).toBe('first');
+    // The flow ends and its tuple is used again: the new flow, not the remembered one.
+    t.delete(ka);
+    expect(t.probe(a())).toBeUndefined();
+    t.insertProbed('second');
+    expect(t.probe(aBack())).toBe('second');
+    expect(t.probe(aBack())).toBe('second');
+    // An IPv6 probe in between, then the same IPv4 flow: found again through the table.
+    t.probe(pkt(v6a, 1, v6b, 2));
+    expect(t.probe(a())).toBe('second');
+    // After the flow is deleted (without a probe in between), the next probe finds nothing.
+    t.delete(t.probedKey());
+    expect(t.probe(a())).toBeUndefined();
+    t.delete(kb);
+    expect(t.size).toBe(0);
+    // clear() forgets the remembered flow too.
+    t.probe(a());
+    t.insertProbed('third');
+    expect(t.probe(a())).toBe('third');
+    t.clear();
+    expect(t.probe(a())).toBeUndefined();
+  });
+
   it('keeps many flows apart (hash chains resolved by the full tuple)', () => {
     const t = new FlowTable<number>();
     const keys = [];
