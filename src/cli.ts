@@ -100,6 +100,13 @@ class Out {
   }
 }
 
+/** Closes the report's output; a write that failed is told on stderr (true: the run failed). */
+async function closeFailed(out: Out, a: { output?: string }): Promise<boolean> {
+  const err = await out.close();
+  if (err) process.stderr.write(`tlsflight: ${a.output ?? 'standard output'}: ${err.message}\n`);
+  return err !== null;
+}
+
 function useColor(flag: boolean | undefined, out: Out): boolean {
   if (flag !== undefined) return flag;
   if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
@@ -309,11 +316,7 @@ async function writeReport(
     default:
       out.write((await import('./report/text.js')).renderText(report, { color: useColor(a.color, out), verbose, limit: a.limit }));
   }
-  const err = await out.close();
-  if (err) {
-    process.stderr.write(`tlsflight: ${a.output ?? 'standard output'}: ${err.message}\n`);
-    return EXIT_USAGE;
-  }
+  if (await closeFailed(out, a)) return EXIT_USAGE;
   const code = reportProblems(report, a.quiet);
   if (code !== EXIT_OK) return code;
   const short = checkExpectations(report, expectations);
@@ -333,11 +336,7 @@ async function runDiff(before: string, after: string, a: CommonArgs): Promise<nu
   const d = buildDiff(rb, ra, { before: tb, after: ta });
   const out = new Out(a.output);
   out.write(a.format === 'json' ? JSON.stringify(d, null, 2) + '\n' : a.format === 'markdown' ? renderDiffMarkdown(d, a.command) : renderDiffText(d));
-  const err = await out.close();
-  if (err) {
-    process.stderr.write(`tlsflight: ${a.output ?? 'standard output'}: ${err.message}\n`);
-    return EXIT_USAGE;
-  }
+  if (await closeFailed(out, a)) return EXIT_USAGE;
   return code;
 }
 

@@ -100,9 +100,9 @@ export class FlowTable<V> {
       this.pLo = lo;
       this.pHi = hi;
       this.pPorts = ports;
-      let h = Math.imul(this.pLo ^ 0x9e3779b9, 0x85ebca6b);
-      h = Math.imul(h ^ this.pHi ^ (h >>> 13), 0xc2b2ae35);
-      h = Math.imul(h ^ this.pPorts ^ (h >>> 16), 0x27d4eb2f);
+      let h = Math.imul(lo ^ 0x9e3779b9, 0x85ebca6b);
+      h = Math.imul(h ^ hi ^ (h >>> 13), 0xc2b2ae35);
+      h = Math.imul(h ^ ports ^ (h >>> 16), 0x27d4eb2f);
       this.pHash = (h ^ (h >>> 15)) | 0;
       for (let slot: Slot<V> | null = this.maps[0].get(this.pHash) ?? null; slot; slot = slot.next) {
         const k = slot.key;

@@ -43,8 +43,12 @@ function pppHeader(d: Uint8Array, off: number): number {
     proto = (d[off] << 8) | d[off + 1];
     off += 2;
   }
-  pppIp = proto === PPP_IPV4 ? 4 : proto === PPP_IPV6 ? 6 : 0;
+  pppIp = pppProtocolToIp(proto);
   return off;
+}
+
+function pppProtocolToIp(proto: number): number {
+  return proto === PPP_IPV4 ? 4 : proto === PPP_IPV6 ? 6 : 0;
 }
 
 /**
@@ -134,7 +138,7 @@ export function decodePacket(linkType: number, d: Uint8Array, out: Packet, cut =
         if (d.length < off + 8) return 'truncated';
         const ppp = (d[off + 6] << 8) | d[off + 7];
         off += 8;
-        ipv = ppp === 0x0021 ? 4 : ppp === 0x0057 ? 6 : 0;
+        ipv = pppProtocolToIp(ppp);
       } else ipv = ethertypeToIp(type);
       break;
     }
