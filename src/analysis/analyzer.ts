@@ -20,6 +20,12 @@ export interface AnalyzerOptions {
    * linked to (the worker threads of several files send these to the merge).
    */
   onIssue?: (kind: IssueKind, key: string, rec: IssueRecord) => void;
+  /**
+   * To carry on a run whose earlier files were analyzed elsewhere (worker threads): the id of the
+   * first connection, and the registry of what the earlier files' connections issued.
+   */
+  firstId?: number;
+  issued?: IssuedRegistry;
 }
 
 /**
@@ -44,19 +50,22 @@ export class Analyzer {
   private readonly flows = new FlowTable<Connection>();
   /** 4-tuples of connections ended by FIN or RST, so their late retransmissions are recognised. */
   private readonly closedFlows = new FlowTable<true>();
-  private readonly issued = new IssuedRegistry();
+  private readonly issued: IssuedRegistry;
   private readonly pkt: Packet = newPacket();
   /** Out-of-order bytes held across all connections (see ReassemblyBudget). */
   readonly budget = new ReassemblyBudget();
-  private nextId = 1;
+  private nextId: number;
   private file = '';
   private nanos: () => boolean = () => false;
 
-  constructor(private readonly opts: AnalyzerOptions = {}) {}
+  constructor(private readonly opts: AnalyzerOptions = {}) {
+    this.nextId = opts.firstId ?? 1;
+    this.issued = opts.issued ?? new IssuedRegistry();
+  }
 
-  /** Connections started so far (ids 1..connectionCount). */
+  /** Connections started so far (ids firstId..). */
   get connectionCount(): number {
-    return this.nextId - 1;
+    return this.nextId - (this.opts.firstId ?? 1);
   }
 
   /** `nanos` tells, when a connection is reported, whether the file's timestamps are finer than 1 µs. */

@@ -1,9 +1,11 @@
 import { Worker } from 'node:worker_threads';
+import { sourceSize } from '../capture/open.js';
 import type { CaptureSummary, ConnectionResult, OriginJson, PacketStats, Report } from '../report/model.js';
 import { originJson } from './result.js';
 import type { Offer } from './types.js';
 import { IssuedRegistry, type IssueRecord } from './linker.js';
-import type { Collector, RunOptions } from './run.js';
+import { Analyzer } from './analyzer.js';
+import { readOneFile, type Collector, type RunOptions } from './run.js';
 import type { Batch, FileJob, IssueEvent, WorkerMessage } from './worker.js';
 
 type Done = Extract<WorkerMessage, { type: 'done' }>;
@@ -29,6 +31,11 @@ const MAYBE_COMPAT_ID = 'TLS 1.3-capable ClientHello with a 32-byte session ID n
  */
 class CrossFileLinker {
   private readonly reg = new IssuedRegistry();
+
+  /** What the files merged so far issued: at a file boundary, what a sequential run's analyzer holds. */
+  get registry(): IssuedRegistry {
+    return this.reg;
+  }
 
   /** Issues `from` to `to` of a batch, with connection ids continued from the earlier files. */
   remember(issued: IssueEvent[], from: number, to: number, offset: number): void {
@@ -116,20 +123,46 @@ const BATCH = 500;
 /** Batches a worker may have on their way before it waits for the main thread to merge them. */
 const CREDITS = 4;
 
+/**
+ * Connections per MiB read above which the rest of the run goes on in this thread. Every result a
+ * worker finds is copied to this thread and merged here: about 40 µs a connection (serializing,
+ * deserializing and their garbage), more than analyzing it, while a second thread saves about
+ * 0.2 ms per MiB on two cores. Two files of 256 connections per MiB took 1.4-1.6 times as long
+ * in workers as in one thread (bench/README.md).
+ */
+const DENSE_PER_MIB = 4;
+/**
+ * MiB read per thread before a density above DENSE_PER_MIB is believed: a capture often starts
+ * with a burst of connections opening (64 in the first few MiB of the bulk benchmark's file).
+ */
+const SAMPLE_MIB = 64;
+
 function envCount(name: string, fallback: number): number {
   const v = Number(process.env[name]);
   return Number.isInteger(v) && v >= 1 ? v : fallback;
 }
 
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const v = Number(raw);
+  return raw !== undefined && raw !== '' && Number.isFinite(v) && v >= 0 ? v : fallback;
+}
+
 /**
- * Analyzes files in a pool of worker threads and merges the results in file order. Workers send
- * their results in batches as connections end, and the main thread merges the batches of the
- * file whose turn it is; a worker that runs ahead (on a later file) stops after a few batches
- * until its file's turn comes, so memory stays bounded however many connections the files hold.
+ * Analyzes files in this thread and a pool of worker threads, and merges the results in file order.
+ * This thread analyzes the first file itself, as a sequential run would, while workers take the
+ * later ones; workers send their results in batches as connections end, and this thread merges
+ * the batches of the file whose turn it is. A worker that runs ahead (on a later file) stops after
+ * a few batches until its file's turn comes, so memory stays bounded however many connections the
+ * files hold. On dense input (see DENSE_PER_MIB) the run goes on in this thread alone.
  */
 export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunOptions, collector: Collector): Promise<Report> {
   const batch = envCount('TLSFLIGHT_WORKER_BATCH', BATCH);
   const credits = envCount('TLSFLIGHT_WORKER_CREDITS', CREDITS);
+  // For tests and measurements: when the run goes on in this thread, and a line on stderr when it does.
+  const densePerMiB = envNumber('TLSFLIGHT_DENSE_PER_MIB', DENSE_PER_MIB);
+  const sampleMiB = envNumber('TLSFLIGHT_DENSITY_SAMPLE_MIB', SAMPLE_MIB);
+  const trace = process.env.TLSFLIGHT_TRACE_PARALLEL === '1';
   const captures: CaptureSummary[] = [];
   const stats: PacketStats = { tcp: 0, udp: 0, otherIp: 0, notIp: 0, ipFragments: 0, malformed: 0, truncated: 0, unsupportedLink: 0, afterClose: 0 };
   const unsupported = new Set<number>();
@@ -137,10 +170,23 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
   /** Batches of files whose turn has not come, with the credit to give back once merged. */
   const queued: { batch: Batch; credit: Int32Array }[][] = paths.map(() => []);
   const done: (Done | undefined)[] = new Array(paths.length);
+  /** The file being merged; 0 while this thread analyzes the first file. */
   let current = 0;
   let offset = 0;
-  let next = 0;
+  /** The next file for a worker. */
+  let next = 1;
   const workers: Worker[] = [];
+  /** The file each running worker is on. */
+  const fileOf = new Map<Worker, number>();
+  // Bytes read and connections started per file, as last told, and their sums.
+  const seenBytes: number[] = paths.map(() => 0);
+  const seenConns: number[] = paths.map(() => 0);
+  /** Results received per file: a worker waiting for credit sends no progress. */
+  const received: number[] = paths.map(() => 0);
+  let totalBytes = 0;
+  let totalConns = 0;
+  /** From this file on, files are analyzed in this thread once the merge gets there (-1: none). */
+  let serialFrom = -1;
   let settle!: (err: Error | null) => void;
   const finished = new Promise<Error | null>((res) => (settle = res));
 
@@ -173,8 +219,11 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
     Atomics.add(credit, 0, 1);
     Atomics.notify(credit, 0);
   };
+  /** Merges what the workers sent, file after file, from `current` on (never the first file). */
   const advance = () => {
+    if (current === 0) return;
     while (current < paths.length) {
+      if (serialFrom >= 0 && current >= serialFrom) break;
       for (const q of queued[current]) {
         merge(q.batch);
         giveBack(q.credit);
@@ -185,26 +234,68 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
       merge(d.batch);
       remembered = 0;
       captures.push(d.capture);
-      for (const k of Object.keys(stats) as (keyof PacketStats)[]) stats[k] += d.stats[k];
-      for (const t of d.unsupported) unsupported.add(t);
+      addStats(d.stats, d.unsupported);
       offset += d.count;
       done[current] = undefined;
       current++;
     }
     settle(null);
   };
+  const addStats = (s: PacketStats, types: Iterable<number>) => {
+    for (const k of Object.keys(stats) as (keyof PacketStats)[]) stats[k] += s[k];
+    for (const t of types) unsupported.add(t);
+  };
   const start = (w: Worker, credit: SharedArrayBuffer) => {
-    if (next >= paths.length) {
+    if (next >= paths.length || serialFrom >= 0) {
       // Its last file is done (the 'done' message came after all its batches): nothing is lost.
+      fileOf.delete(w);
       void w.terminate();
       return;
     }
     const job: FileJob = { index: next, path: paths[next], batch, credit };
+    fileOf.set(w, next);
     next++;
     w.postMessage(job);
   };
+  const seen = (i: number, bytes: number, conns: number) => {
+    totalBytes += bytes - seenBytes[i];
+    seenBytes[i] = bytes;
+    totalConns += conns - seenConns[i];
+    seenConns[i] = conns;
+    if (serialFrom < 0 && totalConns > densePerMiB * Math.max(totalBytes / 2 ** 20, sampleMiB * (workers.length + 1))) goSerial();
+  };
+  /**
+   * Dense input: results would cost more to move than the workers save. The file being merged
+   * finishes where it is, as do files ahead of it that are done or at least half read; the first
+   * one that is not, and every file after it, will be analyzed in this thread.
+   */
+  const goSerial = () => {
+    let cut = next;
+    for (let i = current + 1; i < next; i++) {
+      if (done[i] !== undefined) continue;
+      const size = sourceSize(paths[i]);
+      if (size === null || seenBytes[i] * 2 < size) {
+        cut = i;
+        break;
+      }
+    }
+    serialFrom = cut;
+    for (const [w, i] of fileOf) {
+      if (i < cut) continue;
+      fileOf.delete(w);
+      void w.terminate();
+    }
+    for (let i = cut; i < paths.length; i++) {
+      queued[i] = [];
+      done[i] = undefined;
+    }
+    if (trace) {
+      const at = `${totalConns} connections in ${(totalBytes / 2 ** 20).toFixed(1)} MiB`;
+      process.stderr.write(`tlsflight: ${at}: files from #${cut + 1} on in the main thread (${Math.round(process.uptime() * 1000)} ms)\n`);
+    }
+  };
 
-  for (let k = 0; k < Math.min(jobs, paths.length); k++) {
+  for (let k = 0; k < Math.min(jobs, paths.length - 1); k++) {
     const w = new Worker(new URL('./worker.js', import.meta.url));
     const shared = new SharedArrayBuffer(4);
     const credit = new Int32Array(shared);
@@ -212,15 +303,25 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
     workers.push(w);
     w.on('message', (m: WorkerMessage) => {
       try {
+        // A stopped worker's last messages: its file is analyzed again in this thread.
+        if (serialFrom >= 0 && m.index >= serialFrom) return;
         if (m.type === 'progress') {
           opts.onProgress?.(paths[m.index], m.bytes, m.total, m.index);
+          seen(m.index, m.bytes, m.conns);
         } else if (m.type === 'batch') {
           if (m.index === current) {
             merge(m);
             giveBack(credit);
-          } else queued[m.index].push({ batch: m, credit });
+          } else {
+            queued[m.index].push({ batch: m, credit });
+            received[m.index] += m.connections.length;
+            seen(m.index, seenBytes[m.index], Math.max(seenConns[m.index], received[m.index]));
+          }
         } else if (m.type === 'done') {
           done[m.index] = m;
+          seen(m.index, m.bytes, m.count);
+          // The density check may have just handed this file to this thread.
+          if (serialFrom >= 0 && m.index >= serialFrom) return;
           start(w, shared);
           if (m.index === current) advance();
         } else {
@@ -230,14 +331,44 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
         settle(err as Error);
       }
     });
-    w.on('error', (err) => settle(err));
+    // Only a worker on a file still wanted can fail the run: one stopped by goSerial is off the list.
+    w.on('error', (err) => {
+      if (fileOf.has(w)) settle(err);
+    });
+    w.on('exit', (code) => {
+      if (fileOf.has(w)) settle(new Error(`worker for ${paths[fileOf.get(w)!]} exited (code ${code})`));
+    });
     start(w, shared);
   }
   try {
+    // The first file here, while the workers start on the next ones: on dense input this thread
+    // is the limit anyway, and its own results need no copying.
+    const here = new Analyzer({ onConnection: (c) => collector.add(c), issued: linker.registry });
+    const progress = (n: number, t: number | null) => {
+      opts.onProgress?.(paths[0], n, t, 0);
+      seen(0, n, here.connectionCount);
+    };
+    const capture = await readOneFile(here, paths[0], progress, opts.readerThread ?? false, opts.pause);
+    // Progress comes before each chunk is analyzed: the file's last connections count only now.
+    seen(0, seenBytes[0], here.connectionCount);
+    captures.push(capture);
+    addStats(here.stats, here.unsupportedLinkTypes);
+    offset = here.connectionCount;
+    current = 1;
+    advance();
     const failure = await finished;
     if (failure) throw failure;
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
+  }
+  if (current < paths.length) {
+    // The rest in this thread, as a sequential run would go on: ids and the registry of issues continue.
+    const analyzer = new Analyzer({ onConnection: (c) => collector.add(c), firstId: offset + 1, issued: linker.registry });
+    for (let i = current; i < paths.length; i++) {
+      const progress = opts.onProgress ? (n: number, t: number | null) => opts.onProgress!(paths[i], n, t, i) : undefined;
+      captures.push(await readOneFile(analyzer, paths[i], progress, opts.readerThread ?? false, opts.pause));
+    }
+    addStats(analyzer.stats, analyzer.unsupportedLinkTypes);
   }
   return collector.report(captures, stats, unsupported);
 }

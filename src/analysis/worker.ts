@@ -39,7 +39,8 @@ export interface Batch {
 }
 
 export type WorkerMessage =
-  | { type: 'progress'; index: number; bytes: number; total: number | null }
+  /** `conns`: connections started so far in the file (for the merge's density estimate). */
+  | { type: 'progress'; index: number; bytes: number; total: number | null; conns: number }
   | ({ type: 'batch'; index: number } & Batch)
   | {
       type: 'done';
@@ -48,14 +49,19 @@ export type WorkerMessage =
       /** What was not sent in batches yet. */
       batch: Batch;
       count: number;
+      /** Bytes read from the file. */
+      bytes: number;
       stats: Analyzer['stats'];
       unsupported: number[];
     }
   | { type: 'error'; index: number; message: string };
 
 const port = parentPort;
+/** Tests only: the worker exits, without a word, when given the file of this index. */
+const exitAt = process.env.TLSFLIGHT_TEST_WORKER_EXIT;
 if (port) {
   port.on('message', (job: FileJob) => {
+    if (exitAt !== undefined && Number(exitAt) === job.index) process.exit(3);
     void (async () => {
       try {
         const credit = new Int32Array(job.credit);
@@ -81,11 +87,14 @@ if (port) {
           },
         });
         let last = 0;
+        let bytesRead = 0;
         const capture = await readOneFile(analyzer, job.path, (bytes, total) => {
+          bytesRead = bytes;
           const now = Date.now();
-          if (now - last < 100) return;
+          // Often at first: the merge judges from these how dense the input is (parallel.ts).
+          if (now - last < 25) return;
           last = now;
-          port.postMessage({ type: 'progress', index: job.index, bytes, total } satisfies WorkerMessage);
+          port.postMessage({ type: 'progress', index: job.index, bytes, total, conns: analyzer.connectionCount } satisfies WorkerMessage);
         });
         port.postMessage({
           type: 'done',
@@ -93,6 +102,7 @@ if (port) {
           capture,
           batch,
           count: analyzer.connectionCount,
+          bytes: bytesRead,
           stats: analyzer.stats,
           unsupported: [...analyzer.unsupportedLinkTypes],
         } satisfies WorkerMessage);

@@ -40,6 +40,17 @@ function both(files: string[], jobs = 2, env: Record<string, string> = {}): [Rep
   return [go(1), go(jobs)];
 }
 
+/** The JSON report of `files` with `-j jobs`, and what went to stderr (TLSFLIGHT_TRACE_PARALLEL says where files went). */
+function run(files: string[], jobs: number, env: Record<string, string>): { report: Report; stderr: string } {
+  const r = spawnSync(process.execPath, [BIN, 'analyze', '-q', '-f', 'json', '-j', String(jobs), ...files], {
+    encoding: 'utf8',
+    env: { ...process.env, TLSFLIGHT_PARALLEL_MIN_BYTES: '0', TLSFLIGHT_TRACE_PARALLEL: '1', ...env },
+    maxBuffer: 64 * 2 ** 20,
+  });
+  expect(r.status, r.stderr).toBe(0);
+  return { report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
+}
+
 function expectSame(one: Report, many: Report): void {
   expect(many.connections).toEqual(one.connections);
   expect(many.summary).toEqual(one.summary);
@@ -229,3 +240,67 @@ describe('analyze -j: links across files as a sequential run makes them', () => 
   });
 });
 
+describe('analyze -j on dense input: the run goes on in the main thread', () => {
+  /** The post-mortem capture cut into two files at several places: connections resume across every cut. */
+  function cutFiles(prefix: string): string[] {
+    const whole = readFileSync(sample('postmortem.pcap'));
+    const recs = pcapRecords(whole);
+    const files: string[] = [];
+    for (const cut of [15, 43, 71]) {
+      for (const [k, part] of [recs.slice(0, cut), recs.slice(cut)].entries()) {
+        const path = join(tmp, `${prefix}${cut}.${k}.pcap`);
+        writeFileSync(path, Buffer.concat([whole.subarray(0, 24), ...part]));
+        files.push(path);
+      }
+    }
+    return files;
+  }
+  // Any connection at all counts as dense.
+  const DENSE = { TLSFLIGHT_DENSE_PER_MIB: '0', TLSFLIGHT_DENSITY_SAMPLE_MIB: '0' };
+
+  it('dense from the first file: the workers stop and every later file is analyzed in the main thread', () => {
+    const files = cutFiles('dense');
+    const [one] = both(files);
+    const many = run(files, 3, DENSE);
+    expect(many.stderr).toMatch(/: files from #2 on in the main thread/);
+    expectSame(one, many.report);
+    expect(one.connections.some((c) => c.origin !== null)).toBe(true);
+  });
+
+  it('dense only after the first file: files ahead that are read far enough finish in their workers, the rest in the main thread', () => {
+    const empty = join(tmp, 'empty.pcap');
+    writeFileSync(empty, pcapFile([]));
+    const files = [empty, ...cutFiles('later')];
+    const [one] = both(files);
+    for (const env of [DENSE, { ...DENSE, TLSFLIGHT_WORKER_BATCH: '1', TLSFLIGHT_WORKER_CREDITS: '1' }]) {
+      const many = run(files, 3, env);
+      const from = /: files from #(\d+) on in the main thread/.exec(many.stderr);
+      expect(from, many.stderr).not.toBeNull();
+      // The first file (analyzed in the main thread) has no connection: the switch comes from a worker's file.
+      expect(Number(from![1])).toBeGreaterThanOrEqual(3);
+      expectSame(one, many.report);
+    }
+  });
+
+  it('sparse input stays in the workers', () => {
+    const files = cutFiles('sparse');
+    const many = run(files, 3, {});
+    expect(many.stderr).not.toMatch(/main thread/);
+    expectSame(both(files)[0], many.report);
+  });
+});
+
+describe('analyze -j: a worker that dies', () => {
+  it('fails the run with a message, instead of ending it quietly with results missing', () => {
+    const files = ['mix.pcap', 'postmortem.pcap', 'tls12-session-id.pcap', 'mix.pcap'].map(sample);
+    const r = spawnSync(process.execPath, [BIN, 'analyze', '-q', '-f', 'json', '-j', '2', ...files], {
+      encoding: 'utf8',
+      env: { ...process.env, TLSFLIGHT_PARALLEL_MIN_BYTES: '0', TLSFLIGHT_TEST_WORKER_EXIT: '2' },
+      timeout: 30_000,
+    });
+    expect(r.signal).toBeNull();
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`worker for ${files[2]} exited (code 3)`);
+    expect(r.stdout).toBe('');
+  });
+});
