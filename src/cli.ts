@@ -351,7 +351,7 @@ function commonOptions<T>(y: Argv<T>) {
     .option('kind', { type: 'string', describe: 'only these outcomes: full, resumed, resumed-session-id, resumed-ticket, resumed-psk, unknown, rejected' })
     .option('port', { type: 'number', describe: 'only connections to this server port (repeat for several)' })
     .option('color', { type: 'boolean', describe: 'colour the text report (default: when stdout is a terminal and NO_COLOR is unset)' })
-    .option('jobs', { alias: 'j', type: 'number', default: availableParallelism(), describe: 'worker threads for several capture files (one file per thread)' })
+    .option('jobs', { alias: 'j', type: 'number', default: availableParallelism(), describe: 'threads analyzing several capture files at once (one file per thread)' })
     .option('reader-thread', { type: 'boolean', default: false, describe: 'read and decode each large capture on a thread of its own, beside the analysis' })
     .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'no warnings or progress on stderr' })
     .option('debug', { type: 'boolean', default: false, describe: 'show stack traces of internal errors' });

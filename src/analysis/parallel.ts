@@ -189,6 +189,12 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
   let serialFrom = -1;
   let settle!: (err: Error | null) => void;
   const finished = new Promise<Error | null>((res) => (settle = res));
+  /** Set when the run has failed: the main thread's own reading stops at its next chunk. */
+  let failure: Error | null = null;
+  const fail = (err: Error) => {
+    failure ??= err;
+    settle(err);
+  };
 
   /** Issues of the current file handed to the linker so far. */
   let remembered = 0;
@@ -288,14 +294,18 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
     for (let i = cut; i < paths.length; i++) {
       queued[i] = [];
       done[i] = undefined;
+      // What a stopped worker read is read again: progress counts it once.
+      if (seenBytes[i] > 0) opts.onProgress?.(paths[i], 0, sourceSize(paths[i]), i);
     }
     if (trace) {
       const at = `${totalConns} connections in ${(totalBytes / 2 ** 20).toFixed(1)} MiB`;
-      process.stderr.write(`tlsflight: ${at}: files from #${cut + 1} on in the main thread (${Math.round(process.uptime() * 1000)} ms)\n`);
+      const what = cut < paths.length ? `files from #${cut + 1} on in the main thread` : 'no file left for the main thread';
+      process.stderr.write(`tlsflight: ${at}: ${what} (${Math.round(process.uptime() * 1000)} ms)\n`);
     }
   };
 
-  for (let k = 0; k < Math.min(jobs, paths.length - 1); k++) {
+  /** A worker thread, started on the next file. */
+  const addWorker = () => {
     const w = new Worker(new URL('./worker.js', import.meta.url));
     const shared = new SharedArrayBuffer(4);
     const credit = new Int32Array(shared);
@@ -319,32 +329,38 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
           }
         } else if (m.type === 'done') {
           done[m.index] = m;
+          // The last progress message may be up to 25 ms old.
+          opts.onProgress?.(paths[m.index], m.bytes, sourceSize(paths[m.index]), m.index);
           seen(m.index, m.bytes, m.count);
           // The density check may have just handed this file to this thread.
           if (serialFrom >= 0 && m.index >= serialFrom) return;
           start(w, shared);
           if (m.index === current) advance();
         } else {
-          settle(new Error(`worker failed on ${paths[m.index]}: ${m.message}`));
+          fail(new Error(`worker failed on ${paths[m.index]}: ${m.message}`));
         }
       } catch (err) {
-        settle(err as Error);
+        fail(err as Error);
       }
     });
     // Only a worker on a file still wanted can fail the run: one stopped by goSerial is off the list.
     w.on('error', (err) => {
-      if (fileOf.has(w)) settle(err);
+      if (fileOf.has(w)) fail(err);
     });
     w.on('exit', (code) => {
-      if (fileOf.has(w)) settle(new Error(`worker for ${paths[fileOf.get(w)!]} exited (code ${code})`));
+      if (fileOf.has(w)) fail(new Error(`worker for ${paths[fileOf.get(w)!]} exited (code ${code})`));
     });
     start(w, shared);
-  }
+  };
+  // `jobs` threads in all: this one on the first file, and one worker more once it is done.
+  for (let k = 0; k < Math.min(jobs - 1, paths.length - 1); k++) addWorker();
   try {
     // The first file here, while the workers start on the next ones: on dense input this thread
     // is the limit anyway, and its own results need no copying.
     const here = new Analyzer({ onConnection: (c) => collector.add(c), issued: linker.registry });
     const progress = (n: number, t: number | null) => {
+      // Thrown here, it ends the read like a read error; the run then fails with it below.
+      if (failure) throw failure;
       opts.onProgress?.(paths[0], n, t, 0);
       seen(0, n, here.connectionCount);
     };
@@ -355,9 +371,10 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
     addStats(here.stats, here.unsupportedLinkTypes);
     offset = here.connectionCount;
     current = 1;
+    if (serialFrom < 0 && next < paths.length && workers.length < jobs) addWorker();
     advance();
-    const failure = await finished;
-    if (failure) throw failure;
+    const err = await finished;
+    if (err) throw err;
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
