@@ -2,7 +2,8 @@
 // Throughput and memory benchmark of tlsflight against tshark and a header-walk floor.
 //
 //   node bench/run.mjs [--runs N] [--sizes 250M,1G,4G] [--hs-size 200M] [--keep] [--skip-tshark]
-//                      [--no-reader-thread] [--only bulk|handshake] [--dir DIR] [--seed N] [--json FILE] [--live]
+//                      [--no-reader-thread] [--no-jobs] [--only bulk|handshake] [--dir DIR] [--seed N] [--json FILE]
+//                      [--live]
 //
 // For each file (the `bulk` profile at every --sizes size, then the `handshake` profile at --hs-size),
 // one at a time: generate it into a fresh temp folder (bench/generate.mjs), read it once to have it in
@@ -12,6 +13,9 @@
 //   tlsflight-text  node bin/tlsflight.js analyze -q FILE       (the default terminal report, to /dev/null:
 //               summary and findings, no per-connection JSON)
 //   tlsflight-rt  the same with --reader-thread (reading on a second thread; not with --no-reader-thread)
+//   2 files -j1 / -jN  node bin/tlsflight.js analyze -q -j 1|N FILE FILE   (the file given twice, in one thread
+//               and in N = os.availableParallelism() threads, the -j N one with TLSFLIGHT_PARALLEL_MIN_BYTES=0
+//               so that small files go to workers too; not with --no-jobs): how several files scale
 //   floor       node bench/headerwalk.mjs FILE                   (walks pcap record headers only)
 //   tshark      tshark -r FILE -n -Y 'tls.handshake.type==1 or tls.handshake.type==2'
 //                      -T fields -e tcp.stream -e tls.handshake.type   (when installed; to /dev/null)
@@ -40,7 +44,7 @@ const TSHARK_FILTER = 'tls.handshake.type==1 or tls.handshake.type==2';
 // ---------------------------------------------------------------------------------------------
 
 function parseArgs(argv) {
-  const o = { live: false, runs: 3, sizes: ['1G'], hsSize: '200M', keep: false, skipTshark: false, only: null, dir: null, seed: 1, json: null, readerThread: true };
+  const o = { live: false, runs: 3, sizes: ['1G'], hsSize: '200M', keep: false, skipTshark: false, only: null, dir: null, seed: 1, json: null, readerThread: true, jobs: true };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -54,6 +58,7 @@ function parseArgs(argv) {
     else if (a === '--live') o.live = true;
     else if (a === '--skip-tshark') o.skipTshark = true;
     else if (a === '--no-reader-thread') o.readerThread = false;
+    else if (a === '--no-jobs') o.jobs = false;
     else if (a === '--only') o.only = val();
     else if (a === '--dir') o.dir = val();
     else if (a === '--seed') o.seed = Number(val());
@@ -95,13 +100,13 @@ const CLK_TCK = 100;
  * {code, wall, cpu, rssKiB, stderr}. wall is measured here (hrtime), cpu and peak RSS by /usr/bin/time
  * (or /proc polling).
  */
-function measure(cmd, args, { stdoutFile = '/dev/null', tmp } = {}) {
+function measure(cmd, args, { stdoutFile = '/dev/null', tmp, env } = {}) {
   return new Promise((resolve, reject) => {
     const out = fs.openSync(stdoutFile, 'w');
     const timeFile = path.join(tmp, `time-${process.pid}-${Date.now()}.txt`);
     const argv = GNU_TIME ? ['-f', '%e %M %U %S', '-o', timeFile, cmd, ...args] : args;
     const t0 = process.hrtime.bigint();
-    const child = spawn(GNU_TIME ?? cmd, argv, { stdio: ['ignore', out, 'pipe'] });
+    const child = spawn(GNU_TIME ?? cmd, argv, { stdio: ['ignore', out, 'pipe'], env: env ? { ...process.env, ...env } : process.env });
     let stderr = '';
     child.stderr.on('data', (d) => { if (stderr.length < 20000) stderr += d; });
     let hwm = 0;
@@ -296,7 +301,8 @@ async function main() {
   }
   if (o.help) {
     log('usage: node bench/run.mjs [--runs N] [--sizes 250M,1G,4G] [--hs-size 200M] [--keep] [--skip-tshark]');
-    log('                          [--only bulk|handshake] [--dir DIR] [--seed N] [--json FILE] [--live]');
+    log('                          [--no-reader-thread] [--no-jobs] [--only bulk|handshake] [--dir DIR] [--seed N]');
+    log('                          [--json FILE] [--live]');
     return 0;
   }
   if (!fs.existsSync(path.join(ROOT, 'dist', 'cli.js'))) {
@@ -317,6 +323,8 @@ async function main() {
 
   const results = { started: new Date().toISOString(), node: process.version, cpus: os.cpus().length, tlsflight: gitDescribe(), files: [] };
   const rows = [];
+  /** One line per file: what -j N gains over -j 1 on two copies of it. */
+  const scaling = [];
   const genRows = [];
   const checks = [];
   let mismatches = 0;
@@ -395,13 +403,19 @@ async function main() {
       ];
       // Parallelism inside one file: reading and decoding on a second thread (see README).
       if (o.readerThread) tools.splice(1, 0, { tool: 'tlsflight-rt', cmd: process.execPath, args: [TLSFLIGHT, 'analyze', '-f', 'json', '-q', '--reader-thread', file] });
+      // Several files: the same file twice, in one thread and in as many as there are cores.
+      if (o.jobs) {
+        const n = String(os.availableParallelism());
+        tools.push({ tool: '2 files -j1', files: 2, cmd: process.execPath, args: [TLSFLIGHT, 'analyze', '-q', '-j', '1', file, file] });
+        tools.push({ tool: `2 files -j${n}`, files: 2, cmd: process.execPath, args: [TLSFLIGHT, 'analyze', '-q', '-j', n, file, file], env: { TLSFLIGHT_PARALLEL_MIN_BYTES: '0' } });
+      }
       if (tshark) {
         tools.push({ tool: 'tshark', cmd: tshark, args: ['-r', file, '-n', '-Y', TSHARK_FILTER, '-T', 'fields', '-e', 'tcp.stream', '-e', 'tls.handshake.type'] });
       }
       const samples = Object.fromEntries(tools.map((t) => [t.tool, []]));
       for (let run = 1; run <= o.runs; run++) {
         for (const t of tools) {
-          const r = await measure(t.cmd, t.args, { tmp });
+          const r = await measure(t.cmd, t.args, { tmp, env: t.env });
           samples[t.tool].push(r);
           log(`   run ${run} ${t.tool.padEnd(14)} ${r.wall.toFixed(2).padStart(7)} s wall ${r.cpu.toFixed(2).padStart(7)} s cpu `
             + `${(r.rssKiB / 1024).toFixed(0).padStart(6)} MiB peak RSS${r.code !== 0 ? `  EXIT ${r.code}: ${r.stderr.trim().split('\n').pop()}` : ''}  (load ${loadAvg()})`);
@@ -423,14 +437,21 @@ async function main() {
       }
       for (const t of tools) {
         const st = stat[t.tool];
+        // Two files: twice the bytes, packets and handshakes; no ratio to one file's tshark or floor.
+        const k = t.files ?? 1;
         rows.push([
-          name, fmt(expected.bytes / 2 ** 20, 0), t.tool,
+          name, fmt((k * expected.bytes) / 2 ** 20, 0), t.tool,
           st.wall.toFixed(2), st.cpu.toFixed(2),
-          fmt(mb / st.wall), fmt(expected.packets / st.wall, 0), t.tool === 'floor' ? '-' : fmt(expected.handshakes / st.wall, 0),
+          fmt((k * mb) / st.wall), fmt((k * expected.packets) / st.wall, 0), t.tool === 'floor' ? '-' : fmt((k * expected.handshakes) / st.wall, 0),
           fmt(st.rssMiB, 0),
-          stat.tshark ? `${(stat.tshark.wall / st.wall).toFixed(1)}x` : '-',
-          `${(st.wall / stat.floor.wall).toFixed(1)}x`,
+          stat.tshark && k === 1 ? `${(stat.tshark.wall / st.wall).toFixed(1)}x` : '-',
+          k === 1 ? `${(st.wall / stat.floor.wall).toFixed(1)}x` : '-',
         ]);
+      }
+      const multi = tools.filter((t) => t.files === 2);
+      if (multi.length === 2) {
+        const speedup = stat[multi[0].tool].wall / stat[multi[1].tool].wall;
+        scaling.push(`  ${name}: ${multi[1].tool.slice(8)} ${speedup.toFixed(2)}x the speed of -j1 on two copies (${os.availableParallelism()} cores)`);
       }
       results.files.push({ name, profile, size, expected, generator: { wall, cpu }, check: checks[checks.length - 1], stat, samples });
       if (!o.keep && !keepForDiagnosis) {
@@ -447,6 +468,8 @@ async function main() {
   if (rows.length) log(`\nResults (median of ${o.runs}; MB/s, packets/s and handshakes/s from wall time; "vs tshark" = tshark wall / tool wall,`);
   if (rows.length) log('"vs floor" = tool wall / header-walk wall; cpu = user+sys of the child)');
   if (rows.length) log(table(rows, ['file', 'MiB', 'tool', 'wall s', 'cpu s', 'MB/s', 'packets/s', 'handshakes/s', 'RSS MiB', 'vs tshark', 'vs floor']));
+  if (scaling.length) log('\nSeveral files (the same file twice, tlsflight analyze -q -j N FILE FILE)');
+  for (const line of scaling) log(line);
   log('\nCounts check (tlsflight JSON vs generator .expected.json)');
   for (const c of checks) {
     log(`  ${c.file}: ${c.ok ? 'OK' : c.exitCode !== 0 ? `tlsflight exited ${c.exitCode}` : `MISMATCH ${c.diffs.map((d) => `${d.field} expected ${d.expected} got ${d.got}`).join('; ')}`}`);
