@@ -1,5 +1,4 @@
 import { Worker } from 'node:worker_threads';
-import { sourceSize } from '../capture/open.js';
 import type { CaptureSummary, ConnectionResult, OriginJson, PacketStats, Report } from '../report/model.js';
 import { originJson } from './result.js';
 import type { Offer } from './types.js';
@@ -181,6 +180,8 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
   // Bytes read and connections started per file, as last told, and their sums.
   const seenBytes: number[] = paths.map(() => 0);
   const seenConns: number[] = paths.map(() => 0);
+  /** File sizes, as the workers' progress tells them (readOneFile has them from the file system). */
+  const sizes: (number | null)[] = paths.map(() => null);
   /** Results received per file: a worker waiting for credit sends no progress. */
   const received: number[] = paths.map(() => 0);
   let totalBytes = 0;
@@ -279,7 +280,7 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
     let cut = next;
     for (let i = current + 1; i < next; i++) {
       if (done[i] !== undefined) continue;
-      const size = sourceSize(paths[i]);
+      const size = sizes[i];
       if (size === null || seenBytes[i] * 2 < size) {
         cut = i;
         break;
@@ -295,7 +296,7 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
       queued[i] = [];
       done[i] = undefined;
       // What a stopped worker read is read again: progress counts it once.
-      if (seenBytes[i] > 0) opts.onProgress?.(paths[i], 0, sourceSize(paths[i]), i);
+      if (seenBytes[i] > 0) opts.onProgress?.(paths[i], 0, sizes[i], i);
     }
     if (trace) {
       const at = `${totalConns} connections in ${(totalBytes / 2 ** 20).toFixed(1)} MiB`;
@@ -316,6 +317,7 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
         // A stopped worker's last messages: its file is analyzed again in this thread.
         if (serialFrom >= 0 && m.index >= serialFrom) return;
         if (m.type === 'progress') {
+          sizes[m.index] = m.total;
           opts.onProgress?.(paths[m.index], m.bytes, m.total, m.index);
           seen(m.index, m.bytes, m.conns);
         } else if (m.type === 'batch') {
@@ -330,7 +332,7 @@ export async function analyzeInWorkers(paths: string[], jobs: number, opts: RunO
         } else if (m.type === 'done') {
           done[m.index] = m;
           // The last progress message may be up to 25 ms old.
-          opts.onProgress?.(paths[m.index], m.bytes, sourceSize(paths[m.index]), m.index);
+          opts.onProgress?.(paths[m.index], m.bytes, sizes[m.index], m.index);
           seen(m.index, m.bytes, m.count);
           // The density check may have just handed this file to this thread.
           if (serialFrom >= 0 && m.index >= serialFrom) return;

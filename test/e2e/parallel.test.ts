@@ -28,16 +28,7 @@ interface Report {
 
 /** The JSON report of `files` analyzed in one thread and in `jobs` workers (however small the files). */
 function both(files: string[], jobs = 2, env: Record<string, string> = {}): [Report, Report] {
-  const go = (j: number) => {
-    const r = spawnSync(process.execPath, [BIN, 'analyze', '-q', '-f', 'json', '-j', String(j), ...files], {
-      encoding: 'utf8',
-      env: { ...process.env, TLSFLIGHT_PARALLEL_MIN_BYTES: '0', ...env },
-      maxBuffer: 64 * 2 ** 20,
-    });
-    expect(r.status, r.stderr).toBe(0);
-    return JSON.parse(r.stdout) as Report;
-  };
-  return [go(1), go(jobs)];
+  return [run(files, 1, env).report, run(files, jobs, env).report];
 }
 
 /** The JSON report of `files` with `-j jobs`, and what went to stderr (TLSFLIGHT_TRACE_PARALLEL says where files went). */
@@ -49,6 +40,21 @@ function run(files: string[], jobs: number, env: Record<string, string>): { repo
   });
   expect(r.status, r.stderr).toBe(0);
   return { report: JSON.parse(r.stdout) as Report, stderr: r.stderr };
+}
+
+/** The post-mortem capture cut in two at each of `cuts` (record numbers): one pair of files per cut. */
+function cutFiles(prefix: string, cuts: number[]): string[] {
+  const whole = readFileSync(sample('postmortem.pcap'));
+  const recs = pcapRecords(whole);
+  const files: string[] = [];
+  for (const cut of cuts) {
+    for (const [k, part] of [recs.slice(0, cut), recs.slice(cut)].entries()) {
+      const path = join(tmp, `${prefix}${cut}.${k}.pcap`);
+      writeFileSync(path, Buffer.concat([whole.subarray(0, 24), ...part]));
+      files.push(path);
+    }
+  }
+  return files;
 }
 
 function expectSame(one: Report, many: Report): void {
@@ -191,17 +197,8 @@ describe('analyze -j: links across files as a sequential run makes them', () => 
   });
 
   it('the post-mortem capture cut into two files at many places, all in one run', () => {
-    const whole = readFileSync(sample('postmortem.pcap'));
-    const recs = pcapRecords(whole);
     // Cuts through connections that resume across the cut with a ticket, a session ID or both.
-    const files: string[] = [];
-    for (const cut of [15, 43, 50, 71, 78]) {
-      for (const [k, part] of [recs.slice(0, cut), recs.slice(cut)].entries()) {
-        const path = join(tmp, `pm${cut}.${k}.pcap`);
-        writeFileSync(path, Buffer.concat([whole.subarray(0, 24), ...part]));
-        files.push(path);
-      }
-    }
+    const files = cutFiles('pm', [15, 43, 50, 71, 78]);
     const [one, many] = both(files, 3, { TLSFLIGHT_WORKER_BATCH: '1', TLSFLIGHT_WORKER_CREDITS: '1' });
     expectSame(one, many);
     // Each pair on its own: the second half's resumptions link to the first half's issuers.
@@ -241,25 +238,11 @@ describe('analyze -j: links across files as a sequential run makes them', () => 
 });
 
 describe('analyze -j on dense input: the run goes on in the main thread', () => {
-  /** The post-mortem capture cut into two files at several places: connections resume across every cut. */
-  function cutFiles(prefix: string): string[] {
-    const whole = readFileSync(sample('postmortem.pcap'));
-    const recs = pcapRecords(whole);
-    const files: string[] = [];
-    for (const cut of [15, 43, 71]) {
-      for (const [k, part] of [recs.slice(0, cut), recs.slice(cut)].entries()) {
-        const path = join(tmp, `${prefix}${cut}.${k}.pcap`);
-        writeFileSync(path, Buffer.concat([whole.subarray(0, 24), ...part]));
-        files.push(path);
-      }
-    }
-    return files;
-  }
   // Any connection at all counts as dense.
   const DENSE = { TLSFLIGHT_DENSE_PER_MIB: '0', TLSFLIGHT_DENSITY_SAMPLE_MIB: '0' };
 
   it('dense from the first file: the workers stop and every later file is analyzed in the main thread', () => {
-    const files = cutFiles('dense');
+    const files = cutFiles('dense', [15, 43, 71]);
     const [one] = both(files);
     const many = run(files, 3, DENSE);
     expect(many.stderr).toMatch(/: files from #2 on in the main thread/);
@@ -270,7 +253,7 @@ describe('analyze -j on dense input: the run goes on in the main thread', () => 
   it('dense only after the first file: files ahead that are read far enough finish in their workers, the rest in the main thread', () => {
     const empty = join(tmp, 'empty.pcap');
     writeFileSync(empty, pcapFile([]));
-    const files = [empty, ...cutFiles('later')];
+    const files = [empty, ...cutFiles('later', [15, 43, 71])];
     const [one] = both(files);
     for (const env of [DENSE, { ...DENSE, TLSFLIGHT_WORKER_BATCH: '1', TLSFLIGHT_WORKER_CREDITS: '1' }]) {
       const many = run(files, 3, env);
@@ -283,7 +266,7 @@ describe('analyze -j on dense input: the run goes on in the main thread', () => 
   });
 
   it('sparse input stays in the workers', () => {
-    const files = cutFiles('sparse');
+    const files = cutFiles('sparse', [15, 43, 71]);
     const many = run(files, 3, {});
     expect(many.stderr).not.toMatch(/main thread/);
     expectSame(both(files)[0], many.report);
